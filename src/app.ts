@@ -1,0 +1,152 @@
+import express, { type Express } from 'express';
+import session from 'express-session';
+import { RedisStore } from 'connect-redis';
+import type { Server } from 'node:http';
+import type { GatewayConfig } from './config/types.js';
+import { authRoutes } from './http/auth/routes.js';
+import { errorHandler } from './http/error-handler.js';
+import { NotFoundError } from './http/errors.js';
+import { healthRoutes } from './http/health.js';
+import { guardPath } from './http/path-guard.js';
+import { requestLog } from './http/request-log.js';
+import { securityHeaders } from './http/security-headers.js';
+import { createLogger, describeError, type Logger } from './observability/logger.js';
+import { IdentityProvider } from './oidc/provider.js';
+import { CookieRules } from './session/cookies.js';
+import { sessionMiddleware } from './session/express-session.js';
+import { StoreKeys } from './session/keys.js';
+import { MemoryKvStore, RedisKvStore, type KvStore } from './session/kv-store.js';
+import { PendingLogins } from './session/pending-logins.js';
+import { createRedisClient, type RedisClient } from './session/redis-client.js';
+import { SealedSessionStore } from './session/session-store.js';
+import { Vault } from './session/vault.js';
+
+export interface GatewayOptions {
+  logger?: Logger;
+  /** Clock for login expiry; tests move it to cross the 10-minute limit. */
+  now?: () => number;
+  /** Login starts per client IP per minute (default 60). */
+  loginRateLimit?: number;
+}
+
+export interface Gateway {
+  app: Express;
+  config: GatewayConfig;
+  logger: Logger;
+  idp: IdentityProvider;
+  redis: RedisClient | undefined;
+  kv: KvStore;
+  sessionStore: SealedSessionStore;
+  vault: Vault;
+  keys: StoreKeys;
+  /** Starts discovery and listens on config.host:config.port. */
+  listen(): Promise<Server>;
+  /** Stops accepting, lets in-flight requests finish (bounded), closes Redis. */
+  close(): Promise<void>;
+}
+
+/** Composition root: builds the parts and wires the pipelines. No request logic lives here. */
+export function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Gateway {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  for (const warning of config.warnings) logger.warn(warning);
+  if (config.session.secure && config.trustProxy === false) {
+    logger.warn(
+      'BFF_PUBLIC_URL is https but TRUST_PROXY is off: behind a TLS-terminating proxy, set TRUST_PROXY so the Secure session cookie is issued.',
+    );
+  }
+
+  const keys = new StoreKeys(config.redis.keyPrefix);
+  const vault = new Vault(config.tokens.encryptionKeys);
+  const redis = createRedisClient(config.redis);
+  if (redis) watchRedis(redis, logger);
+  const kv: KvStore = redis ? new RedisKvStore(redis) : new MemoryKvStore();
+  const inner = redis
+    ? new RedisStore({ client: redis, prefix: keys.sessionPrefix, disableTouch: true })
+    : new session.MemoryStore();
+  const sessionStore = new SealedSessionStore(inner, vault, keys);
+  const cookies = new CookieRules(config.session);
+  const idp = new IdentityProvider(config.oidc, logger);
+  const pendingLogins = new PendingLogins(kv, vault, keys);
+  let shuttingDown = false;
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.use(requestLog(logger));
+  app.use(securityHeaders(config));
+  app.use(guardPath);
+  app.use(healthRoutes(kv, idp, () => shuttingDown));
+  app.use(
+    authRoutes(
+      {
+        config,
+        idp,
+        pendingLogins,
+        cookies,
+        kv,
+        keys,
+        logger,
+        now: options.now ?? Date.now,
+        loginRateLimit: options.loginRateLimit ?? 60,
+      },
+      sessionMiddleware(config, sessionStore, cookies),
+    ),
+  );
+  app.use((_req, _res, next) => next(new NotFoundError()));
+  app.use(errorHandler(logger));
+
+  let server: Server | undefined;
+  return {
+    app,
+    config,
+    logger,
+    idp,
+    redis,
+    kv,
+    sessionStore,
+    vault,
+    keys,
+    listen() {
+      idp.start();
+      return new Promise((resolve, reject) => {
+        const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+        server = s;
+      });
+    },
+    async close() {
+      shuttingDown = true;
+      idp.stop();
+      if (server) await closeServer(server, 10_000);
+      if (redis) await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+function closeServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+/** ioredis reports connection trouble as events; log state changes once, not every retry. */
+function watchRedis(redis: RedisClient, logger: Logger): void {
+  let healthy = true;
+  redis.on('error', (err: unknown) => {
+    if (healthy)
+      logger.error(
+        { err: describeError(err) },
+        'Redis connection lost; requests needing the store get 503 until it is back',
+      );
+    healthy = false;
+  });
+  redis.on('ready', () => {
+    if (!healthy) logger.info('Redis connection restored');
+    healthy = true;
+  });
+}

@@ -1,0 +1,80 @@
+/** The validated, fully-resolved gateway configuration. Everything else reads only this. */
+
+export type TokenType = 'user' | 'client' | 'optional' | 'none';
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface RouteConfig {
+  /** Normalised: starts with '/', no trailing slash (except the root '/'). */
+  prefix: string;
+  /** Absolute http(s) URL without query or fragment; its path replaces the prefix. */
+  target: string;
+  token: TokenType;
+  /** Client-credentials scopes (token: client). */
+  scopes: string[];
+  csrf: boolean;
+  /** Upper-case allow-list; undefined means every method. */
+  methods: string[] | undefined;
+  websocket: boolean;
+  timeoutMs: number;
+}
+
+export type RedisConfig =
+  | { mode: 'memory'; keyPrefix: string }
+  | { mode: 'standalone'; url: string; keyPrefix: string }
+  | { mode: 'cluster'; nodes: HostPort[]; keyPrefix: string }
+  | { mode: 'sentinel'; sentinels: HostPort[]; name: string; keyPrefix: string };
+
+export interface GatewayConfig {
+  production: boolean;
+  port: number;
+  host: string;
+  /** Origin only, e.g. `https://app.example.com` (no trailing slash). */
+  publicUrl: string;
+  /** `${publicUrl}/auth/callback` */
+  redirectUri: string;
+  oidc: {
+    issuer: string;
+    clientId: string;
+    clientSecret: string | undefined;
+    /** 'none' only when no client secret is configured (public client). */
+    clientAuth: ClientAuthMethod;
+    scopes: string[];
+    /** Extra authorization-request parameters, in order; never a protocol parameter. */
+    authParams: [string, string][];
+    clockToleranceSec: number;
+    allowInsecureHttp: boolean;
+  };
+  redis: RedisConfig;
+  session: {
+    /** First signs, all verify. */
+    secrets: string[];
+    /** True when no SESSION_SECRET was configured and a random one was made for this process. */
+    secretsGenerated: boolean;
+    idleTimeoutMs: number;
+    maxAgeMs: number;
+    cookieName: string;
+    loginCookieName: string;
+    sameSite: 'strict' | 'lax';
+    /** Secure cookies: true when publicUrl is https. */
+    secure: boolean;
+  };
+  tokens: {
+    /** 32-byte keys; first encrypts, all decrypt. */
+    encryptionKeys: Buffer[];
+    refreshSkewMs: number;
+  };
+  /** Express `trust proxy` value. */
+  trustProxy: boolean | number | string;
+  frontend: { dir: string | undefined; url: string | undefined };
+  metrics: { port: number | undefined };
+  logLevel: LogLevel;
+  routes: RouteConfig[];
+  /** Start-up warnings (insecure defaults) to log once the logger exists. */
+  warnings: string[];
+}

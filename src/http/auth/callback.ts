@@ -1,0 +1,88 @@
+import type { Request, Response } from 'express';
+import { exchangeCode } from '../../oidc/code-exchange.js';
+import { LOGIN_LIFETIME_MS } from '../../session/pending-logins.js';
+import { newSessionTimes, userClaims, type SessionRecord } from '../../session/record.js';
+import { regenerateSession, saveSession } from '../../session/express-session.js';
+import { preferHtmlErrors } from '../error-handler.js';
+import { LoginError } from '../errors.js';
+import { signedInPage } from '../pages.js';
+import type { AuthDeps } from './deps.js';
+
+/** Used only when the token response has no expires_in and the access token is not a JWT. */
+const DEFAULT_ACCESS_TOKEN_LIFETIME_MS = 5 * 60_000;
+
+function queryString(req: Request, name: string): string | undefined {
+  const value = req.query[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * GET /auth/callback: state -> pending login (single use) -> code exchange + ID token validation ->
+ * a NEW session id holding the tokens -> 200 page that navigates to returnTo.
+ * Every failure is a 4xx page and leaves no session; an unreachable IdP is a 503 page.
+ */
+export function callback(deps: AuthDeps) {
+  return async (req: Request, res: Response): Promise<void> => {
+    preferHtmlErrors(res);
+    res.setHeader('Cache-Control', 'no-store');
+    const state = queryString(req, 'state');
+    const loginId = deps.cookies.readLoginId(req);
+    const pending =
+      state !== undefined && loginId !== undefined
+        ? await deps.pendingLogins.take(loginId, state)
+        : undefined;
+
+    const idpError = queryString(req, 'error');
+    if (idpError !== undefined) {
+      // Echo only a well-formed OAuth error code; the description is the IdP's text and stays in the log.
+      const code = /^[a-z_]{1,64}$/.test(idpError) ? idpError : 'invalid_request';
+      deps.logger.info(
+        { error: code, knownState: pending !== undefined },
+        'IdP returned an error to the callback',
+      );
+      throw new LoginError(code, 'The identity provider did not complete the sign-in.');
+    }
+    if (pending === undefined) {
+      deps.logger.info(
+        { hasState: state !== undefined, hasLoginCookie: loginId !== undefined },
+        'callback with unknown state',
+      );
+      throw new LoginError(
+        'invalid_state',
+        'This sign-in link is unknown, already used, or from another browser.',
+      );
+    }
+    if (deps.now() - pending.createdAt > LOGIN_LIFETIME_MS) {
+      throw new LoginError('login_expired', 'The sign-in took longer than 10 minutes.');
+    }
+
+    const result = await exchangeCode(
+      deps.idp.config,
+      {
+        redirectUri: deps.config.redirectUri,
+        callbackQuery: new URL(req.originalUrl, 'http://callback.invalid').search,
+        expectedState: state!,
+        expectedNonce: pending.nonce,
+        codeVerifier: pending.codeVerifier,
+        defaultAccessTokenLifetimeMs: DEFAULT_ACCESS_TOKEN_LIFETIME_MS,
+      },
+      deps.logger,
+    );
+
+    const now = deps.now();
+    const record: SessionRecord = {
+      sub: String(result.idTokenClaims.sub),
+      idpSid: typeof result.idTokenClaims.sid === 'string' ? result.idTokenClaims.sid : undefined,
+      claims: userClaims(result.idTokenClaims, result.userInfo),
+      tokens: result.tokens,
+      accessTokenExpiresAt: result.accessTokenExpiresAt,
+      ...newSessionTimes(now, deps.config.session),
+    };
+    // A new id at every login (session fixation); the old session, if any, is deleted.
+    await regenerateSession(req);
+    req.session.bff = record;
+    await saveSession(req);
+    deps.logger.info({ sub: record.sub, sid: record.idpSid }, 'signed in');
+    res.status(200).type('html').send(signedInPage(pending.returnTo));
+  };
+}

@@ -1,0 +1,30 @@
+import type { Request, Response } from 'express';
+import { buildAuthorizationRequest } from '../../oidc/authorization-request.js';
+import { preferHtmlErrors } from '../error-handler.js';
+import { RateLimitedError } from '../errors.js';
+import { safeReturnTo } from '../return-to.js';
+import type { AuthDeps } from './deps.js';
+
+const RATE_WINDOW_MS = 60_000;
+
+/** GET /auth/login?returnTo=/path: a new pending login keyed by its state, then 302 to the IdP. */
+export function login(deps: AuthDeps) {
+  return async (req: Request, res: Response): Promise<void> => {
+    preferHtmlErrors(res);
+    const hits = await deps.kv.hit(deps.keys.loginRateLimit(req.ip ?? 'unknown'), RATE_WINDOW_MS);
+    if (hits > deps.loginRateLimit) throw new RateLimitedError(RATE_WINDOW_MS / 1000);
+
+    const configuration = deps.idp.config;
+    const returnTo = safeReturnTo(req.query.returnTo, deps.config.publicUrl);
+    const request = await buildAuthorizationRequest(configuration, deps.config.oidc, deps.config.redirectUri);
+    const loginId = deps.cookies.issueLoginId(req, res);
+    await deps.pendingLogins.add(loginId, request.state, {
+      nonce: request.nonce,
+      codeVerifier: request.codeVerifier,
+      returnTo,
+      createdAt: deps.now(),
+    });
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(302, request.url.toString());
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Typed errors. Code throws these; `errorHandler` (http/error-handler.ts) alone turns them into the
+ * contract's status codes and bodies.
+ */
+export class GatewayError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequestError extends GatewayError {
+  constructor(message = 'The request is malformed.') {
+    super(400, 'bad_request', message);
+  }
+}
+export class UnauthenticatedError extends GatewayError {
+  constructor(message = 'Sign in first: no session.') {
+    super(401, 'unauthenticated', message);
+  }
+}
+export class SessionExpiredError extends GatewayError {
+  constructor(message = 'The session has ended; sign in again.') {
+    super(401, 'session_expired', message);
+  }
+}
+export class CsrfRequiredError extends GatewayError {
+  constructor(message = 'Send the anti-forgery header X-CSRF: 1 from the same origin.') {
+    super(403, 'csrf_required', message);
+  }
+}
+export class NotFoundError extends GatewayError {
+  constructor(message = 'Nothing here.') {
+    super(404, 'not_found', message);
+  }
+}
+export class MethodNotAllowedError extends GatewayError {
+  constructor(
+    readonly allowed: string[],
+    message = 'Method not allowed on this route.',
+  ) {
+    super(405, 'method_not_allowed', message);
+  }
+}
+export class RateLimitedError extends GatewayError {
+  constructor(
+    readonly retryAfterSec: number,
+    message = 'Too many sign-in attempts; try again shortly.',
+  ) {
+    super(429, 'rate_limited', message);
+  }
+}
+export class BadGatewayError extends GatewayError {
+  constructor(message = 'The upstream API could not be reached.') {
+    super(502, 'bad_gateway', message);
+  }
+}
+export class SessionStoreUnavailableError extends GatewayError {
+  constructor(message = 'The session store is unavailable; try again shortly.', options?: ErrorOptions) {
+    super(503, 'session_store_unavailable', message, options);
+  }
+}
+export class IdpUnavailableError extends GatewayError {
+  constructor(
+    message = 'The identity provider could not be reached; try again shortly.',
+    options?: ErrorOptions,
+  ) {
+    super(503, 'idp_unavailable', message, options);
+  }
+}
+export class GatewayTimeoutError extends GatewayError {
+  constructor(message = 'The upstream API did not answer in time.') {
+    super(504, 'gateway_timeout', message);
+  }
+}
+
+/** Failures of the login callback; shown as an HTML page, never a session. */
+export type LoginErrorCode = 'invalid_state' | 'login_expired' | 'exchange_failed' | string;
+export class LoginError extends GatewayError {
+  constructor(code: LoginErrorCode, message: string, status = 400, options?: ErrorOptions) {
+    super(status, code, message, options);
+  }
+}

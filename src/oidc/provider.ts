@@ -1,0 +1,114 @@
+import * as client from 'openid-client';
+import type { GatewayConfig } from '../config/types.js';
+import { IdpUnavailableError } from '../http/errors.js';
+import { describeError, type Logger } from '../observability/logger.js';
+
+/** Seconds; applies to discovery and every later request to the IdP. */
+const IDP_TIMEOUT_SEC = 10;
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+/**
+ * The OpenID Provider as the gateway sees it: discovered at start-up with retry and back-off, so the
+ * gateway serves /healthz (and /readyz 503) while the IdP is briefly down.
+ */
+export class IdentityProvider {
+  private configuration: client.Configuration | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly discovered: Promise<void>;
+  private resolveDiscovered!: () => void;
+
+  constructor(
+    private readonly oidc: GatewayConfig['oidc'],
+    private readonly logger: Logger,
+  ) {
+    this.discovered = new Promise((resolve) => (this.resolveDiscovered = resolve));
+  }
+
+  /** Starts discovery in the background; `whenReady()` resolves once it succeeded. */
+  start(): void {
+    void this.attempt(1);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+  }
+
+  whenReady(): Promise<void> {
+    return this.discovered;
+  }
+
+  get ready(): boolean {
+    return this.configuration !== undefined;
+  }
+
+  /** The discovered configuration, or 503 idp_unavailable while discovery has not succeeded. */
+  get config(): client.Configuration {
+    if (!this.configuration)
+      throw new IdpUnavailableError('The identity provider has not been reached yet; try again shortly.');
+    return this.configuration;
+  }
+
+  get metadata(): client.ServerMetadata {
+    return this.config.serverMetadata();
+  }
+
+  private async attempt(n: number): Promise<void> {
+    if (this.stopped) return;
+    try {
+      this.configuration = await this.discover();
+      this.logger.info({ issuer: this.oidc.issuer, attempts: n }, 'OpenID Provider discovered');
+      this.warnAboutMetadata(this.configuration.serverMetadata());
+      this.resolveDiscovered();
+    } catch (err) {
+      const delay = Math.min(RETRY_MIN_MS * 2 ** (n - 1), RETRY_MAX_MS);
+      this.logger.warn(
+        { issuer: this.oidc.issuer, attempt: n, retryInMs: delay, err: describeError(err) },
+        'OpenID Provider discovery failed; retrying',
+      );
+      if (!this.stopped) {
+        this.retryTimer = setTimeout(() => void this.attempt(n + 1), delay);
+        this.retryTimer.unref();
+      }
+    }
+  }
+
+  private discover(): Promise<client.Configuration> {
+    const { issuer, clientId, clientSecret, clientAuth, clockToleranceSec } = this.oidc;
+    const metadata: Partial<client.ClientMetadata> = { [client.clockTolerance]: clockToleranceSec };
+    if (clientSecret !== undefined) metadata.client_secret = clientSecret;
+    const auth =
+      clientAuth === 'client_secret_post'
+        ? client.ClientSecretPost(clientSecret)
+        : clientAuth === 'client_secret_basic'
+          ? client.ClientSecretBasic(clientSecret)
+          : client.None();
+    // The config loader only lets http:// through for loopback issuers or with OIDC_ALLOW_INSECURE_HTTP.
+    const execute = new URL(issuer).protocol === 'http:' ? [client.allowInsecureRequests] : [];
+    return client.discovery(new URL(issuer), clientId, metadata, auth, { execute, timeout: IDP_TIMEOUT_SEC });
+  }
+
+  /** One clear warning per missing capability the gateway relies on. */
+  private warnAboutMetadata(meta: client.ServerMetadata): void {
+    if (!meta.code_challenge_methods_supported?.includes('S256')) {
+      this.logger.warn(
+        { issuer: meta.issuer },
+        'IdP metadata does not list S256 in code_challenge_methods_supported; the gateway sends PKCE S256 anyway. Check that the IdP enforces it.',
+      );
+    }
+    if (!meta.end_session_endpoint) {
+      this.logger.warn(
+        { issuer: meta.issuer },
+        'IdP metadata has no end_session_endpoint; logout ends only the gateway session (logoutUrl is "/").',
+      );
+    }
+    if (!meta.revocation_endpoint) {
+      this.logger.warn(
+        { issuer: meta.issuer },
+        'IdP metadata has no revocation_endpoint; refresh tokens are not revoked at logout.',
+      );
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import type { KvStore } from './kv-store.js';
+import type { StoreKeys } from './keys.js';
+import type { Vault } from './vault.js';
+
+/** One sign-in attempt between /auth/login and /auth/callback. */
+export interface PendingLogin {
+  nonce: string;
+  codeVerifier: string;
+  returnTo: string;
+  createdAt: number;
+}
+
+export const LOGIN_LIFETIME_MS = 10 * 60_000;
+export const MAX_PENDING_LOGINS = 5;
+/** Kept a little past its lifetime so a late callback is told `login_expired`, not `invalid_state`. */
+const STORE_TTL_MS = LOGIN_LIFETIME_MS + 5 * 60_000;
+const PURPOSE = 'pending-login';
+
+/**
+ * Pending logins, keyed by `state` under the browser's login cookie: two tabs never overwrite each
+ * other, each attempt is usable once, at most five per browser (the oldest is evicted). Sealed with a
+ * key bound to the login cookie, so the PKCE verifier is useless to anyone without that cookie.
+ */
+export class PendingLogins {
+  constructor(
+    private readonly kv: KvStore,
+    private readonly vault: Vault,
+    private readonly keys: StoreKeys,
+  ) {}
+
+  async add(loginId: string, state: string, login: PendingLogin): Promise<void> {
+    const sealed = this.vault.seal(JSON.stringify(login), `${loginId}.${state}`, PURPOSE);
+    await this.kv.putPendingLogin(
+      this.keys.pendingLoginIndex(loginId),
+      this.keys.pendingLogin(loginId, state),
+      sealed,
+      STORE_TTL_MS,
+      MAX_PENDING_LOGINS,
+    );
+  }
+
+  /** Removes and returns the attempt; undefined when unknown, already used, evicted or foreign. */
+  async take(loginId: string, state: string): Promise<PendingLogin | undefined> {
+    const sealed = await this.kv.takePendingLogin(
+      this.keys.pendingLoginIndex(loginId),
+      this.keys.pendingLogin(loginId, state),
+    );
+    if (sealed === null) return undefined;
+    const plain = this.vault.open(sealed, `${loginId}.${state}`, PURPOSE);
+    return plain === undefined ? undefined : (JSON.parse(plain) as PendingLogin);
+  }
+}

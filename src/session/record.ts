@@ -1,0 +1,97 @@
+/**
+ * The session record: what the gateway knows about one signed-in browser. It is read and written only
+ * through this module and session/session-store.ts, and stored sealed (session/vault.ts).
+ */
+export interface TokenSet {
+  accessToken: string;
+  refreshToken: string | undefined;
+  idToken: string | undefined;
+  tokenType: string;
+  scope: string | undefined;
+}
+
+export interface SessionRecord {
+  /** The user's subject at the IdP. */
+  sub: string;
+  /** The IdP's session id (`sid` claim), for back-channel logout. */
+  idpSid: string | undefined;
+  /** ID token claims merged with UserInfo, protocol claims removed. */
+  claims: Record<string, unknown>;
+  tokens: TokenSet;
+  /** Epoch ms. */
+  accessTokenExpiresAt: number;
+  createdAt: number;
+  absoluteExpiresAt: number;
+  idleExpiresAt: number;
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    bff: SessionRecord;
+  }
+}
+
+export interface Lifetimes {
+  idleTimeoutMs: number;
+  maxAgeMs: number;
+}
+
+/** Claims that describe the token, not the user; never shown to the SPA. */
+const PROTOCOL_CLAIMS = new Set([
+  'iss',
+  'aud',
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+  'nonce',
+  'at_hash',
+  'c_hash',
+  's_hash',
+  'azp',
+  'sid',
+]);
+
+export function userClaims(
+  idTokenClaims: Record<string, unknown>,
+  userInfo: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...idTokenClaims, ...(userInfo ?? {}) };
+  // The ID token's subject is authoritative (UserInfo's sub was checked to match anyway).
+  merged.sub = idTokenClaims.sub;
+  for (const claim of PROTOCOL_CLAIMS) delete merged[claim];
+  return merged;
+}
+
+export function newSessionTimes(
+  now: number,
+  lifetimes: Lifetimes,
+): Pick<SessionRecord, 'createdAt' | 'absoluteExpiresAt' | 'idleExpiresAt'> {
+  return {
+    createdAt: now,
+    absoluteExpiresAt: now + lifetimes.maxAgeMs,
+    idleExpiresAt: now + lifetimes.idleTimeoutMs,
+  };
+}
+
+/** When the store should forget the record: the earlier of its idle and absolute ends. */
+export function storeExpiry(record: SessionRecord): number {
+  return Math.min(record.idleExpiresAt, record.absoluteExpiresAt);
+}
+
+export function isLive(record: SessionRecord, now: number): boolean {
+  return storeExpiry(record) > now;
+}
+
+/**
+ * Sliding the idle deadline costs a write, so it slides lazily: only once a tenth of the idle timeout
+ * has passed since the last slide. A session may therefore end up to 10% of the idle timeout early.
+ */
+export function shouldSlide(record: SessionRecord, now: number, lifetimes: Lifetimes): boolean {
+  const lastSlide = record.idleExpiresAt - lifetimes.idleTimeoutMs;
+  return now - lastSlide >= lifetimes.idleTimeoutMs / 10 && record.idleExpiresAt < record.absoluteExpiresAt;
+}
+
+export function slid(record: SessionRecord, now: number, lifetimes: Lifetimes): SessionRecord {
+  return { ...record, idleExpiresAt: now + lifetimes.idleTimeoutMs };
+}

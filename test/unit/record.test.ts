@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import {
+  isLive,
+  newSessionTimes,
+  shouldSlide,
+  slid,
+  storeExpiry,
+  userClaims,
+  type SessionRecord,
+} from '../../src/session/record.js';
+import { accessTokenExpiry } from '../../src/oidc/code-exchange.js';
+
+const lifetimes = { idleTimeoutMs: 30 * 60_000, maxAgeMs: 12 * 3600_000 };
+function record(now: number): SessionRecord {
+  return {
+    sub: 'u',
+    idpSid: undefined,
+    claims: {},
+    tokens: {
+      accessToken: 'a',
+      refreshToken: undefined,
+      idToken: undefined,
+      tokenType: 'bearer',
+      scope: undefined,
+    },
+    accessTokenExpiresAt: now + 60_000,
+    ...newSessionTimes(now, lifetimes),
+  };
+}
+
+describe('session record', () => {
+  it('expires in the store at the earlier of idle and absolute end', () => {
+    const r = record(0);
+    expect(storeExpiry(r)).toBe(30 * 60_000);
+    expect(storeExpiry({ ...r, absoluteExpiresAt: 10 })).toBe(10);
+    expect(isLive(r, 30 * 60_000 - 1)).toBe(true);
+    expect(isLive(r, 30 * 60_000)).toBe(false);
+  });
+
+  it('slides lazily: not before a tenth of the idle timeout has passed', () => {
+    const r = record(0);
+    expect(shouldSlide(r, 60_000, lifetimes)).toBe(false);
+    expect(shouldSlide(r, 3 * 60_000, lifetimes)).toBe(true);
+    const moved = slid(r, 3 * 60_000, lifetimes);
+    expect(moved.idleExpiresAt).toBe(33 * 60_000);
+    expect(shouldSlide(moved, 4 * 60_000, lifetimes)).toBe(false);
+  });
+
+  it('never slides past the absolute end', () => {
+    const r = { ...record(0), idleExpiresAt: 12 * 3600_000 };
+    expect(shouldSlide(r, 12 * 3600_000 - 1000, lifetimes)).toBe(false);
+  });
+
+  it('user claims merge UserInfo and drop protocol claims', () => {
+    const claims = userClaims(
+      {
+        sub: 'u1',
+        iss: 'i',
+        aud: 'a',
+        exp: 1,
+        iat: 1,
+        nonce: 'n',
+        at_hash: 'h',
+        c_hash: 'c',
+        azp: 'z',
+        sid: 's',
+        name: 'Old',
+      },
+      { sub: 'u1', name: 'Alice', email: 'a@example.com' },
+    );
+    expect(claims).toEqual({ sub: 'u1', name: 'Alice', email: 'a@example.com' });
+  });
+
+  it('access token expiry: expires_in, else JWT exp, else the default', () => {
+    const jwt = `x.${Buffer.from(JSON.stringify({ exp: 2000 })).toString('base64url')}.y`;
+    expect(accessTokenExpiry('opaque', 60, 1000, 5000)).toBe(61_000);
+    expect(accessTokenExpiry(jwt, undefined, 1000, 5000)).toBe(2_000_000);
+    expect(accessTokenExpiry('opaque', undefined, 1000, 5000)).toBe(6000);
+  });
+});
