@@ -115,6 +115,8 @@ export interface TestIdp {
   introspect(token: string, clientId: string, clientSecret: string): Promise<Record<string, unknown>>;
   /** The query of every GET /auth that reached the IdP (not the /auth/{uid} resumes). */
   lastAuthorizationRequests: URLSearchParams[];
+  /** How each token-endpoint request carried client credentials: an Authorization Basic header, or not (body). */
+  tokenRequestAuth: Array<'basic' | 'body'>;
   /** true: every connection and request is answered with a TCP reset (existing sockets are reset too). */
   setDown(down: boolean): void;
   /** Register another client after start (e.g. once the gateway's port is known). */
@@ -283,6 +285,7 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
   const counts = emptyCounts();
   const events: IdpEvent[] = [];
   const lastAuthorizationRequests: URLSearchParams[] = [];
+  const tokenRequestAuth: Array<'basic' | 'body'> = [];
   let down = false;
   const sockets = new Set<Socket>();
   // Set once the provider exists (the server listens first so the issuer port is known).
@@ -452,6 +455,9 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     '/.well-known/openid-configuration': 'discovery',
   };
   provider.use(async (ctx, next) => {
+    if (ctx.path === '/token') {
+      tokenRequestAuth.push(ctx.get('authorization').startsWith('Basic ') ? 'basic' : 'body');
+    }
     await next();
     const counter = ROUTE_COUNTERS[ctx.path];
     if (counter && ctx.status === 200) counts[counter] += 1;
@@ -544,6 +550,7 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     events,
     accounts,
     lastAuthorizationRequests,
+    tokenRequestAuth,
     resetCounts: () => {
       const fresh = emptyCounts();
       for (const k of Object.keys(counts.grants)) delete counts.grants[k];
@@ -556,6 +563,7 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
       counts.backchannelErrors = fresh.backchannelErrors;
       events.length = 0;
       lastAuthorizationRequests.length = 0;
+      tokenRequestAuth.length = 0;
     },
     introspect,
     setDown: (value: boolean) => {

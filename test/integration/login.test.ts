@@ -68,6 +68,13 @@ describe('login: Authorization Code + PKCE + OIDC', () => {
     expect(result.callbackResponse.headers.get('cache-control')).toBe('no-store');
     expect(result.callbackBody).toContain('<meta http-equiv="refresh" content="0;url=/dashboard?tab=1">');
     expect(result.callbackBody).toContain('href="/dashboard?tab=1"');
+    // helmet: a CSP the page lives with (no script needed), forms may post to the IdP, no Referer.
+    const csp = result.callbackResponse.headers.get('content-security-policy')!;
+    expect(csp).toContain(`form-action 'self' ${stack.idp.issuer}`);
+    expect(csp).not.toContain('upgrade-insecure-requests');
+    expect(result.callbackBody).not.toContain('<script');
+    expect(result.callbackResponse.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(result.callbackResponse.headers.get('x-content-type-options')).toBe('nosniff');
 
     // Cookies: the session cookie is HttpOnly, SameSite=Strict, Path=/, no Domain, no Secure on http.
     const set = getSetCookie(result.callbackResponse, 'bff-session')!;
