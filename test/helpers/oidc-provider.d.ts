@@ -47,6 +47,8 @@ declare module 'oidc-provider' {
     type: string;
     host: string;
     querystring: string;
+    /** Koa: a request header, "" when absent. */
+    get(field: string): string;
   }
 
   export interface OidcError extends Error {
