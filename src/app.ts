@@ -1,24 +1,34 @@
 import express, { type Express } from 'express';
-import session from 'express-session';
 import { RedisStore } from 'connect-redis';
 import type { Server } from 'node:http';
 import type { GatewayConfig } from './config/types.js';
 import { authRoutes } from './http/auth/routes.js';
-import { errorHandler } from './http/error-handler.js';
+import { errorHandler, toGatewayError, writeError } from './http/error-handler.js';
 import { NotFoundError } from './http/errors.js';
 import { healthRoutes } from './http/health.js';
 import { guardPath } from './http/path-guard.js';
 import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import { createLogger, describeError, type Logger } from './observability/logger.js';
+import { ClientCredentials } from './oidc/client-credentials.js';
 import { IdentityProvider } from './oidc/provider.js';
+import { TokenRefresher } from './oidc/token-refresh.js';
+import { createForwarder, createUpstreamAgents } from './proxy/forward.js';
+import { apiPipeline } from './proxy/pipeline.js';
+import { RouteTable } from './proxy/route-table.js';
+import { SessionSockets } from './proxy/session-sockets.js';
+import { ensureFreshToken, loadSession, prepareUpstreamRequest } from './proxy/steps.js';
+import { UpstreamAccess } from './proxy/upstream-access.js';
+import { handleUpgrade } from './proxy/websocket.js';
+import type { TrustFn } from './proxy/upstream-headers.js';
 import { CookieRules } from './session/cookies.js';
 import { sessionMiddleware } from './session/express-session.js';
 import { StoreKeys } from './session/keys.js';
 import { MemoryKvStore, RedisKvStore, type KvStore } from './session/kv-store.js';
 import { PendingLogins } from './session/pending-logins.js';
 import { createRedisClient, type RedisClient } from './session/redis-client.js';
-import { SealedSessionStore } from './session/session-store.js';
+import { SessionRecords } from './session/session-records.js';
+import { MemoryInnerStore, SealedSessionStore } from './session/session-store.js';
 import { Vault } from './session/vault.js';
 
 export interface GatewayOptions {
@@ -37,6 +47,8 @@ export interface Gateway {
   redis: RedisClient | undefined;
   kv: KvStore;
   sessionStore: SealedSessionStore;
+  records: SessionRecords;
+  sockets: SessionSockets;
   vault: Vault;
   keys: StoreKeys;
   /** Starts discovery and listens on config.host:config.port. */
@@ -62,11 +74,44 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const kv: KvStore = redis ? new RedisKvStore(redis) : new MemoryKvStore();
   const inner = redis
     ? new RedisStore({ client: redis, prefix: keys.sessionPrefix, disableTouch: true })
-    : new session.MemoryStore();
+    : new MemoryInnerStore(kv, keys.sessionPrefix);
   const sessionStore = new SealedSessionStore(inner, vault, keys);
+  const records = new SessionRecords(kv, vault, keys);
   const cookies = new CookieRules(config.session);
+  const gatewayCookies = [config.session.cookieName, config.session.loginCookieName];
   const idp = new IdentityProvider(config.oidc, logger);
   const pendingLogins = new PendingLogins(kv, vault, keys);
+  const sockets = new SessionSockets(kv, keys);
+  const onSessionEnded = (sid: string) => sockets.closeSession(sid);
+  const refresher = new TokenRefresher({
+    idp,
+    kv,
+    records,
+    keys,
+    vault,
+    logger,
+    refreshSkewMs: config.tokens.refreshSkewMs,
+    onSessionEnded,
+  });
+  const access = new UpstreamAccess(
+    config,
+    records,
+    refresher,
+    new ClientCredentials(idp, config.tokens.refreshSkewMs, logger),
+  );
+  const table = new RouteTable(config.routes);
+  const agents = createUpstreamAgents();
+  const forwarders = new Map(
+    config.routes.map((route) => [
+      route,
+      createForwarder(route, {
+        agents,
+        gatewayCookies,
+        logger,
+        writeError: (res, err) => writeError(res, err, cookies),
+      }),
+    ]),
+  );
   let shuttingDown = false;
 
   const app = express();
@@ -88,12 +133,22 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         logger,
         now: options.now ?? Date.now,
         loginRateLimit: options.loginRateLimit ?? 60,
+        onSessionEnded,
       },
       sessionMiddleware(config, sessionStore, cookies),
     ),
   );
+  app.use(
+    apiPipeline({
+      table,
+      loadSession: loadSession(access),
+      ensureFreshToken: ensureFreshToken(access),
+      prepareUpstreamRequest: prepareUpstreamRequest(access, gatewayCookies),
+      forwarders,
+    }),
+  );
   app.use((_req, _res, next) => next(new NotFoundError()));
-  app.use(errorHandler(logger));
+  app.use(errorHandler(logger, cookies));
 
   let server: Server | undefined;
   return {
@@ -104,19 +159,37 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     redis,
     kv,
     sessionStore,
+    records,
+    sockets,
     vault,
     keys,
     listen() {
       idp.start();
       return new Promise((resolve, reject) => {
         const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+        s.on(
+          'upgrade',
+          handleUpgrade({
+            table,
+            access,
+            forwarders,
+            sockets,
+            publicOrigin: new URL(config.publicUrl).origin,
+            gatewayCookies,
+            trustProxy: app.get('trust proxy fn') as TrustFn,
+            toGatewayError: (err, context) => toGatewayError(err, logger, context),
+          }),
+        );
         server = s;
       });
     },
     async close() {
       shuttingDown = true;
       idp.stop();
+      sockets.closeAll();
       if (server) await closeServer(server, 10_000);
+      agents.http.destroy();
+      agents.https.destroy();
       if (redis) await redis.quit().catch(() => redis.disconnect());
     },
   };

@@ -1,7 +1,8 @@
 import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from '../observability/logger.js';
 import { describeError } from '../observability/logger.js';
-import { GatewayError, MethodNotAllowedError, RateLimitedError } from './errors.js';
+import type { CookieRules } from '../session/cookies.js';
+import { GatewayError, MethodNotAllowedError, RateLimitedError, SessionExpiredError } from './errors.js';
 import { errorPage } from './pages.js';
 
 /** Routes that browsers navigate to (login, callback) set this so their errors render as a page. */
@@ -11,45 +12,50 @@ export function preferHtmlErrors(res: Response): void {
 
 /** A 4xx raised by Express or body-parser (malformed body, too large, bad URL encoding). */
 function clientErrorStatus(err: unknown): number | undefined {
-  const status = (err as { status?: unknown; statusCode?: unknown } | null)?.status;
+  const status = (err as { status?: unknown } | null)?.status;
   return typeof status === 'number' && status >= 400 && status < 500 ? status : undefined;
 }
 
-/** The one place that maps errors to the contract's JSON (or HTML for navigations). */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (err: unknown, req, res, next) => {
-    let status: number;
-    let code: string;
-    let message: string;
-    if (err instanceof GatewayError) {
-      ({ status, code, message } = err);
-      if (err instanceof MethodNotAllowedError) res.setHeader('Allow', err.allowed.join(', '));
-      if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterSec));
-      const level = status >= 500 ? 'warn' : 'info';
-      logger[level]({ status, error: code, method: req.method, path: req.path }, 'request refused');
-    } else if (clientErrorStatus(err) !== undefined) {
-      status = clientErrorStatus(err) as number;
-      code = 'bad_request';
-      message = 'The request is malformed.';
-      logger.info({ status, error: code, path: req.path, err: describeError(err) }, 'malformed request');
-    } else {
-      status = 500;
-      code = 'internal_error';
-      message = 'Something went wrong in the gateway.';
-      logger.error({ err: describeError(err), method: req.method, path: req.path }, 'unhandled error');
-    }
+/** Any error as the contract's status and code; unknown errors are a 500 (a bug, logged as such). */
+export function toGatewayError(err: unknown, logger: Logger, context: Record<string, unknown>): GatewayError {
+  if (err instanceof GatewayError) {
+    logger[err.status >= 500 ? 'warn' : 'info'](
+      { ...context, status: err.status, error: err.code },
+      'request refused',
+    );
+    return err;
+  }
+  const status = clientErrorStatus(err);
+  if (status !== undefined) {
+    logger.info({ ...context, status, err: describeError(err) }, 'malformed request');
+    return new GatewayError(status, 'bad_request', 'The request is malformed.');
+  }
+  logger.error({ ...context, err: describeError(err) }, 'unhandled error');
+  return new GatewayError(500, 'internal_error', 'Something went wrong in the gateway.');
+}
 
+/**
+ * Writes the contract's answer for `err`. The one place where errors become responses: the Express
+ * error handler and the proxy's error hook both end here.
+ */
+export function writeError(res: Response, err: GatewayError, cookies: CookieRules): void {
+  if (err instanceof MethodNotAllowedError) res.setHeader('Allow', err.allowed.join(', '));
+  if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterSec));
+  if (err instanceof SessionExpiredError) cookies.clearSessionCookie(res);
+  res.status(err.status);
+  res.setHeader('Cache-Control', 'no-store');
+  if (res.locals.htmlErrors === true) res.type('html').send(errorPage(err.code, err.message));
+  else res.json({ error: err.code, message: err.message });
+}
+
+export function errorHandler(logger: Logger, cookies: CookieRules): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    const mapped = toGatewayError(err, logger, { method: req.method, path: req.path });
     if (res.headersSent) {
       // Too late for a clean answer: cut the connection so the client sees a failure, not a truncated 200.
       next(err);
       return;
     }
-    res.status(status);
-    res.setHeader('Cache-Control', 'no-store');
-    if (res.locals.htmlErrors === true) {
-      res.type('html').send(errorPage(code, message));
-    } else {
-      res.json({ error: code, message });
-    }
+    writeError(res, mapped, cookies);
   };
 }

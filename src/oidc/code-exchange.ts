@@ -3,11 +3,13 @@ import { IdpUnavailableError, LoginError } from '../http/errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
 import type { TokenSet } from '../session/record.js';
 import { isTransientIdpError } from './idp-errors.js';
+import { accessTokenTimes, tokenSetFrom } from './token-response.js';
 
 export interface ExchangeResult {
   tokens: TokenSet;
   /** Epoch ms. */
   accessTokenExpiresAt: number;
+  accessTokenIssuedAt: number;
   idTokenClaims: Record<string, unknown>;
   userInfo: Record<string, unknown> | undefined;
 }
@@ -19,8 +21,6 @@ export interface ExchangeInput {
   expectedState: string;
   expectedNonce: string;
   codeVerifier: string;
-  /** Used when the token response has no expires_in and the access token is not a JWT. */
-  defaultAccessTokenLifetimeMs: number;
 }
 
 /**
@@ -58,21 +58,9 @@ export async function exchangeCode(
   }
 
   const idTokenClaims = { ...(response.claims() ?? {}) } as Record<string, unknown>;
-  const tokens: TokenSet = {
-    accessToken: response.access_token,
-    refreshToken: response.refresh_token,
-    idToken: response.id_token,
-    tokenType: response.token_type ?? 'bearer',
-    scope: response.scope,
-  };
   return {
-    tokens,
-    accessTokenExpiresAt: accessTokenExpiry(
-      response.access_token,
-      response.expires_in,
-      Date.now(),
-      input.defaultAccessTokenLifetimeMs,
-    ),
+    tokens: tokenSetFrom(response),
+    ...accessTokenTimes(response.access_token, response.expires_in, Date.now()),
     idTokenClaims,
     userInfo: await fetchUserInfo(configuration, response.access_token, String(idTokenClaims.sub), logger),
   };
@@ -90,29 +78,6 @@ async function fetchUserInfo(
     return { ...(await client.fetchUserInfo(configuration, accessToken, sub)) };
   } catch (err) {
     logger.warn({ sub, err: describeError(err) }, 'UserInfo request failed; using ID token claims only');
-    return undefined;
-  }
-}
-
-/** expires_in when given, else the JWT `exp`, else the configured default. */
-export function accessTokenExpiry(
-  accessToken: string,
-  expiresIn: number | undefined,
-  now: number,
-  defaultLifetimeMs: number,
-): number {
-  if (typeof expiresIn === 'number' && Number.isFinite(expiresIn)) return now + expiresIn * 1000;
-  const exp = jwtExp(accessToken);
-  return exp !== undefined ? exp * 1000 : now + defaultLifetimeMs;
-}
-
-function jwtExp(token: string): number | undefined {
-  const parts = token.split('.');
-  if (parts.length !== 3) return undefined;
-  try {
-    const payload = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: unknown };
-    return typeof payload.exp === 'number' ? payload.exp : undefined;
-  } catch {
     return undefined;
   }
 }

@@ -26,3 +26,16 @@ export function oauthErrorCode(err: unknown): string | undefined {
   if (err instanceof client.AuthorizationResponseError) return err.error;
   return undefined;
 }
+
+/**
+ * How a failed refresh affects the session:
+ * - `transient`: the IdP could not be reached or broke; keep the session, answer 503.
+ * - `misconfigured`: the IdP refused the gateway itself (invalid_client); keep every session so that
+ *   fixing the configuration restores service, answer 503 and log an error.
+ * - `terminal`: the IdP refused this grant (invalid_grant and the like); end the session.
+ */
+export function classifyRefreshError(err: unknown): 'transient' | 'misconfigured' | 'terminal' {
+  if (isTransientIdpError(err)) return 'transient';
+  if (oauthErrorCode(err) === 'invalid_client') return 'misconfigured';
+  return 'terminal';
+}

@@ -1,5 +1,6 @@
 import type { CookieOptions, Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { GatewayConfig } from '../config/types.js';
 import { LOGIN_LIFETIME_MS } from './pending-logins.js';
 
@@ -51,7 +52,7 @@ export class CookieRules {
 }
 
 /** Reads one cookie from the header without decoding surprises; undefined when absent. */
-export function readCookie(req: Request, name: string): string | undefined {
+export function readCookie(req: IncomingMessage, name: string): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
   for (const part of header.split(';')) {

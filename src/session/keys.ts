@@ -18,6 +18,15 @@ export class StoreKeys {
     return this.sessionPrefix + this.sessionStoreId(sessionId);
   }
 
+  /** The cross-instance refresh lock of one session (same hash slot as the session). */
+  refreshLock(sessionId: string): string {
+    return `${this.prefix}{${hashId(sessionId)}}:refresh-lock`;
+  }
+  /** The result of a refresh, kept briefly under a hash of the refresh token it spent. */
+  refreshGrace(sessionId: string, spentRefreshToken: string): string {
+    return `${this.prefix}{${hashId(sessionId)}}:refresh-grace:${hashId(spentRefreshToken)}`;
+  }
+
   /** Pending logins of one browser (its login cookie), one key per `state` plus an index for eviction. */
   pendingLogin(loginId: string, state: string): string {
     return `${this.prefix}{${hashId(loginId)}}:login:${hashId(state)}`;

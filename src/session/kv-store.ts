@@ -13,6 +13,18 @@ export interface KvStore {
   takePendingLogin(indexKey: string, key: string): Promise<string | null>;
   /** Fixed-window counter: the count in the current window after adding one. */
   hit(key: string, windowMs: number): Promise<number>;
+
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** Writes only if the key still holds `expected`; false when it changed or vanished. */
+  compareAndSet(key: string, expected: string, value: string, ttlMs: number): Promise<boolean>;
+  del(...keys: string[]): Promise<void>;
+  exists(key: string): Promise<boolean>;
+
+  /** A lock held by `owner` until released or `ttlMs` passes. */
+  tryLock(key: string, owner: string, ttlMs: number): Promise<boolean>;
+  /** Releases only if `owner` still holds it (never someone else's lock after an expiry). */
+  unlock(key: string, owner: string): Promise<void>;
 }
 
 async function guard<T>(work: Promise<T>): Promise<T> {
@@ -34,6 +46,17 @@ if extra > 0 then
   for i = 1, #evicted, 2 do redis.call('DEL', evicted[i]) end
 end
 return 1`;
+
+const COMPARE_AND_SET = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0`;
+
+const UNLOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
 
 const TAKE_PENDING = `
 local v = redis.call('GET', KEYS[2])
@@ -70,6 +93,35 @@ export class RedisKvStore implements KvStore {
     const incr = results?.[1];
     if (!incr || incr[0]) throw new SessionStoreUnavailableError();
     return Number(incr[1]);
+  }
+
+  get(key: string): Promise<string | null> {
+    return guard(this.redis.get(key));
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    await guard(this.redis.set(key, value, 'PX', ttlMs));
+  }
+
+  async compareAndSet(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await guard(this.redis.eval(COMPARE_AND_SET, 1, key, expected, value, ttlMs))) === 1;
+  }
+
+  async del(...keys: string[]): Promise<void> {
+    // One DEL per key: keys of different sessions may live on different Cluster slots.
+    await Promise.all(keys.map((key) => guard(this.redis.del(key))));
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await guard(this.redis.exists(key))) === 1;
+  }
+
+  async tryLock(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    return (await guard(this.redis.set(key, owner, 'PX', ttlMs, 'NX'))) === 'OK';
+  }
+
+  async unlock(key: string, owner: string): Promise<void> {
+    await guard(this.redis.eval(UNLOCK, 1, key, owner));
   }
 }
 
@@ -120,6 +172,38 @@ export class MemoryKvStore implements KvStore {
     const expiresAt = this.values.get(key)?.expiresAt ?? Date.now() + windowMs;
     this.values.set(key, { value: String(count), expiresAt });
     return count;
+  }
+
+  async get(key: string): Promise<string | null> {
+    return this.read(key) ?? null;
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    this.values.set(key, { value, expiresAt: Date.now() + ttlMs });
+  }
+
+  async compareAndSet(key: string, expected: string, value: string, ttlMs: number): Promise<boolean> {
+    if (this.read(key) !== expected) return false;
+    await this.set(key, value, ttlMs);
+    return true;
+  }
+
+  async del(...keys: string[]): Promise<void> {
+    for (const key of keys) this.values.delete(key);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return this.read(key) !== undefined;
+  }
+
+  async tryLock(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    if (this.read(key) !== undefined) return false;
+    await this.set(key, owner, ttlMs);
+    return true;
+  }
+
+  async unlock(key: string, owner: string): Promise<void> {
+    if (this.read(key) === owner) this.values.delete(key);
   }
 
   private read(key: string): string | undefined {

@@ -20,6 +20,7 @@ export interface SessionRecord {
   tokens: TokenSet;
   /** Epoch ms. */
   accessTokenExpiresAt: number;
+  accessTokenIssuedAt: number;
   createdAt: number;
   absoluteExpiresAt: number;
   idleExpiresAt: number;
@@ -90,6 +91,19 @@ export function isLive(record: SessionRecord, now: number): boolean {
 export function shouldSlide(record: SessionRecord, now: number, lifetimes: Lifetimes): boolean {
   const lastSlide = record.idleExpiresAt - lifetimes.idleTimeoutMs;
   return now - lastSlide >= lifetimes.idleTimeoutMs / 10 && record.idleExpiresAt < record.absoluteExpiresAt;
+}
+
+/**
+ * An access token is refreshed when it expires within the skew, the skew capped at half the token's
+ * lifetime (a 20 s token with a 30 s skew is refreshed after 10 s, not at once).
+ */
+export function needsRefresh(
+  times: { accessTokenExpiresAt: number; accessTokenIssuedAt: number },
+  now: number,
+  skewMs: number,
+): boolean {
+  const lifetime = times.accessTokenExpiresAt - times.accessTokenIssuedAt;
+  return times.accessTokenExpiresAt - now <= Math.min(skewMs, Math.max(lifetime, 0) / 2);
 }
 
 export function slid(record: SessionRecord, now: number, lifetimes: Lifetimes): SessionRecord {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   isLive,
+  needsRefresh,
   newSessionTimes,
   shouldSlide,
   slid,
@@ -8,7 +9,7 @@ import {
   userClaims,
   type SessionRecord,
 } from '../../src/session/record.js';
-import { accessTokenExpiry } from '../../src/oidc/code-exchange.js';
+import { accessTokenTimes } from '../../src/oidc/token-response.js';
 
 const lifetimes = { idleTimeoutMs: 30 * 60_000, maxAgeMs: 12 * 3600_000 };
 function record(now: number): SessionRecord {
@@ -24,6 +25,7 @@ function record(now: number): SessionRecord {
       scope: undefined,
     },
     accessTokenExpiresAt: now + 60_000,
+    accessTokenIssuedAt: now,
     ...newSessionTimes(now, lifetimes),
   };
 }
@@ -73,8 +75,21 @@ describe('session record', () => {
 
   it('access token expiry: expires_in, else JWT exp, else the default', () => {
     const jwt = `x.${Buffer.from(JSON.stringify({ exp: 2000 })).toString('base64url')}.y`;
-    expect(accessTokenExpiry('opaque', 60, 1000, 5000)).toBe(61_000);
-    expect(accessTokenExpiry(jwt, undefined, 1000, 5000)).toBe(2_000_000);
-    expect(accessTokenExpiry('opaque', undefined, 1000, 5000)).toBe(6000);
+    expect(accessTokenTimes('opaque', 60, 1000)).toEqual({
+      accessTokenIssuedAt: 1000,
+      accessTokenExpiresAt: 61_000,
+    });
+    expect(accessTokenTimes(jwt, undefined, 1000).accessTokenExpiresAt).toBe(2_000_000);
+    expect(accessTokenTimes('opaque', undefined, 1000).accessTokenExpiresAt).toBe(1000 + 5 * 60_000);
+  });
+
+  it('refreshes within the skew, the skew capped at half the lifetime', () => {
+    const t = { accessTokenIssuedAt: 0, accessTokenExpiresAt: 60_000 };
+    expect(needsRefresh(t, 29_999, 30_000)).toBe(false);
+    expect(needsRefresh(t, 30_000, 30_000)).toBe(true);
+    const short = { accessTokenIssuedAt: 0, accessTokenExpiresAt: 20_000 };
+    expect(needsRefresh(short, 1_000, 30_000)).toBe(false);
+    expect(needsRefresh(short, 10_000, 30_000)).toBe(true);
+    expect(needsRefresh(t, 70_000, 0)).toBe(true);
   });
 });

@@ -8,9 +8,6 @@ import { LoginError } from '../errors.js';
 import { signedInPage } from '../pages.js';
 import type { AuthDeps } from './deps.js';
 
-/** Used only when the token response has no expires_in and the access token is not a JWT. */
-const DEFAULT_ACCESS_TOKEN_LIFETIME_MS = 5 * 60_000;
-
 function queryString(req: Request, name: string): string | undefined {
   const value = req.query[name];
   return typeof value === 'string' ? value : undefined;
@@ -64,7 +61,6 @@ export function callback(deps: AuthDeps) {
         expectedState: state!,
         expectedNonce: pending.nonce,
         codeVerifier: pending.codeVerifier,
-        defaultAccessTokenLifetimeMs: DEFAULT_ACCESS_TOKEN_LIFETIME_MS,
       },
       deps.logger,
     );
@@ -76,6 +72,7 @@ export function callback(deps: AuthDeps) {
       claims: userClaims(result.idTokenClaims, result.userInfo),
       tokens: result.tokens,
       accessTokenExpiresAt: result.accessTokenExpiresAt,
+      accessTokenIssuedAt: result.accessTokenIssuedAt,
       ...newSessionTimes(now, deps.config.session),
     };
     // A new id at every login (session fixation); the old session, if any, is deleted.

@@ -18,4 +18,6 @@ export interface AuthDeps {
   now: () => number;
   /** Login starts allowed per client IP per minute. */
   loginRateLimit: number;
+  /** Told when a session ends here (its open WebSockets are closed). */
+  onSessionEnded: (sid: string) => void;
 }

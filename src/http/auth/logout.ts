@@ -13,7 +13,11 @@ export function logout(deps: AuthDeps) {
     res.setHeader('Cache-Control', 'no-store');
     const record = req.session?.bff;
     // Store first: if it cannot be reached this throws 503 and the user is still signed in, as they see.
-    if (record) await destroySession(req);
+    if (record) {
+      const sid = req.sessionID;
+      await destroySession(req);
+      deps.onSessionEnded(sid);
+    }
     deps.cookies.clearSessionCookie(res);
 
     const configuration = deps.idp.ready ? deps.idp.config : undefined;

@@ -1,0 +1,61 @@
+import * as client from 'openid-client';
+import { IdpUnavailableError } from '../http/errors.js';
+import { describeError, type Logger } from '../observability/logger.js';
+import { needsRefresh } from '../session/record.js';
+import type { IdentityProvider } from './provider.js';
+import { accessTokenTimes } from './token-response.js';
+
+interface CachedToken {
+  accessToken: string;
+  accessTokenIssuedAt: number;
+  accessTokenExpiresAt: number;
+}
+
+/**
+ * Client-credentials tokens for `token: client` routes: one per scope set, cached in memory until it
+ * is within the refresh skew of expiry, and at most one request to the IdP at a time per scope set.
+ * The tokens never touch the store.
+ */
+export class ClientCredentials {
+  private readonly cache = new Map<string, CachedToken>();
+  private readonly inflight = new Map<string, Promise<CachedToken>>();
+
+  constructor(
+    private readonly idp: IdentityProvider,
+    private readonly refreshSkewMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  async token(scopes: string[]): Promise<string> {
+    const scope = [...new Set(scopes)].sort().join(' ');
+    const cached = this.cache.get(scope);
+    if (cached && !needsRefresh(cached, Date.now(), this.refreshSkewMs)) return cached.accessToken;
+    let pending = this.inflight.get(scope);
+    if (!pending) {
+      pending = this.request(scope).finally(() => this.inflight.delete(scope));
+      this.inflight.set(scope, pending);
+    }
+    return (await pending).accessToken;
+  }
+
+  private async request(scope: string): Promise<CachedToken> {
+    try {
+      const response = await client.clientCredentialsGrant(this.idp.config, scope ? { scope } : {});
+      const token = {
+        accessToken: response.access_token,
+        ...accessTokenTimes(response.access_token, response.expires_in, Date.now()),
+      };
+      this.cache.set(scope, token);
+      this.logger.info(
+        { scope, clientId: this.idp.config.clientMetadata().client_id },
+        'client-credentials token obtained',
+      );
+      return token;
+    } catch (err) {
+      this.logger.warn({ scope, err: describeError(err) }, 'client-credentials token request failed');
+      throw new IdpUnavailableError('A service token could not be obtained from the identity provider.', {
+        cause: err,
+      });
+    }
+  }
+}

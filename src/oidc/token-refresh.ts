@@ -1,0 +1,213 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import * as client from 'openid-client';
+import { IdpUnavailableError, SessionExpiredError, SessionStoreUnavailableError } from '../http/errors.js';
+import { describeError, type Logger } from '../observability/logger.js';
+import type { StoreKeys } from '../session/keys.js';
+import type { KvStore } from '../session/kv-store.js';
+import { needsRefresh, userClaims, type SessionRecord, type TokenSet } from '../session/record.js';
+import type { LoadedSession, SessionRecords } from '../session/session-records.js';
+import type { Vault } from '../session/vault.js';
+import { classifyRefreshError } from './idp-errors.js';
+import type { IdentityProvider } from './provider.js';
+import { accessTokenTimes, tokenSetFrom } from './token-response.js';
+
+/** Longer than one IdP call may take (10 s), so the holder finishes before the lock can expire. */
+const LOCK_TTL_MS = 12_000;
+/** How long a request waits for another instance's refresh before giving up with 503. */
+const LOCK_WAIT_MS = 15_000;
+/** How long the result of a refresh stays available to a request that still holds the spent token. */
+const GRACE_MS = 30_000;
+const GRACE_PURPOSE = 'refresh-grace';
+const MAX_WRITE_ATTEMPTS = 5;
+
+type RefreshedTokens = Pick<
+  SessionRecord,
+  'tokens' | 'accessTokenExpiresAt' | 'accessTokenIssuedAt' | 'claims'
+>;
+
+export interface TokenRefresherDeps {
+  idp: IdentityProvider;
+  kv: KvStore;
+  records: SessionRecords;
+  keys: StoreKeys;
+  vault: Vault;
+  logger: Logger;
+  refreshSkewMs: number;
+  /** Told when a refresh ends a session (open WebSockets of it are closed). */
+  onSessionEnded: (sid: string) => void;
+}
+
+/**
+ * Keeps a session's access token fresh, spending each refresh token exactly once:
+ *
+ * 1. In-process: one promise per session; parallel requests share it.
+ * 2. Across instances: a short Redis lock (`SET NX PX`, released only by its owner). Whoever does not
+ *    get it waits for its release, re-reads the session and uses the new token.
+ * 3. The holder re-reads the session after locking (someone may have just finished), then refreshes,
+ *    and writes the rotated tokens before releasing the lock, with compare-and-set so that a concurrent
+ *    save (a lazy idle slide elsewhere) can never put the spent refresh token back.
+ * 4. The result is also kept for a short grace window under a hash of the spent refresh token, so a
+ *    straggler that still holds the old one gets the new tokens instead of spending it again.
+ *
+ * Terminal refusals (invalid_grant, ...) delete the session: 401 session_expired. An unreachable IdP
+ * keeps it: 503 idp_unavailable.
+ */
+export class TokenRefresher {
+  private readonly inflight = new Map<string, Promise<LoadedSession>>();
+
+  constructor(private readonly deps: TokenRefresherDeps) {}
+
+  /** The session with a fresh access token (the same object when no refresh was needed). */
+  fresh(loaded: LoadedSession): Promise<LoadedSession> {
+    if (!needsRefresh(loaded.record, Date.now(), this.deps.refreshSkewMs)) return Promise.resolve(loaded);
+    let shared = this.inflight.get(loaded.sid);
+    if (!shared) {
+      shared = this.refreshAcrossInstances(loaded.sid).finally(() => this.inflight.delete(loaded.sid));
+      this.inflight.set(loaded.sid, shared);
+    }
+    return shared;
+  }
+
+  private async refreshAcrossInstances(sid: string): Promise<LoadedSession> {
+    const { kv, keys } = this.deps;
+    const lockKey = keys.refreshLock(sid);
+    const owner = randomUUID();
+    const giveUpAt = Date.now() + LOCK_WAIT_MS;
+    for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
+      if (await kv.tryLock(lockKey, owner, LOCK_TTL_MS)) {
+        try {
+          return await this.refreshHoldingLock(sid);
+        } finally {
+          await kv
+            .unlock(lockKey, owner)
+            .catch((err: unknown) =>
+              this.deps.logger.warn(
+                { err: describeError(err) },
+                'refresh lock release failed; it expires by itself',
+              ),
+            );
+        }
+      }
+      // Another instance is refreshing this session: wait for it, then take its result.
+      await delay(wait);
+      if (await kv.exists(lockKey)) {
+        if (Date.now() > giveUpAt)
+          throw new IdpUnavailableError('A token refresh is taking too long; try again shortly.');
+        continue;
+      }
+      const current = await this.readOrExpire(sid);
+      if (!needsRefresh(current.record, Date.now(), this.deps.refreshSkewMs)) return current;
+      // The other refresh failed transiently (session kept, token still stale): try ourselves.
+    }
+  }
+
+  private async refreshHoldingLock(sid: string): Promise<LoadedSession> {
+    const { logger, kv, keys, vault } = this.deps;
+    const current = await this.readOrExpire(sid);
+    if (!needsRefresh(current.record, Date.now(), this.deps.refreshSkewMs)) return current;
+
+    const spent = current.record.tokens.refreshToken;
+    if (spent === undefined) {
+      if (current.record.accessTokenExpiresAt > Date.now()) return current; // within the skew, still valid
+      await this.endSession(sid, 'access token expired and there is no refresh token');
+      throw new SessionExpiredError();
+    }
+
+    const graceKey = keys.refreshGrace(sid, spent);
+    const grace = await kv.get(graceKey);
+    const fromGrace = grace === null ? undefined : vault.open(grace, sid, GRACE_PURPOSE);
+    if (fromGrace !== undefined) {
+      logger.info(
+        { sub: current.record.sub },
+        'refresh: spent refresh token seen again; using the result of its refresh',
+      );
+      return this.store(current, JSON.parse(fromGrace) as RefreshedTokens);
+    }
+
+    let response: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
+    try {
+      response = await client.refreshTokenGrant(this.deps.idp.config, spent);
+    } catch (err) {
+      const kind = classifyRefreshError(err);
+      if (kind === 'terminal') {
+        await this.endSession(sid, 'the IdP refused the refresh', err);
+        throw new SessionExpiredError();
+      }
+      logger[kind === 'misconfigured' ? 'error' : 'warn'](
+        { sub: current.record.sub, err: describeError(err) },
+        `refresh failed (${kind}); session kept`,
+      );
+      throw new IdpUnavailableError(undefined, { cause: err });
+    }
+
+    const refreshed = this.refreshedTokens(current.record, response);
+    if (refreshed === undefined) {
+      await this.endSession(sid, 'the refreshed ID token names another subject');
+      throw new SessionExpiredError();
+    }
+    await kv.set(graceKey, vault.seal(JSON.stringify(refreshed), sid, GRACE_PURPOSE), GRACE_MS);
+    const stored = await this.store(current, refreshed);
+    logger.info(
+      {
+        sub: current.record.sub,
+        sid: current.record.idpSid,
+        rotated: refreshed.tokens.refreshToken !== spent,
+      },
+      'access token refreshed',
+    );
+    return stored;
+  }
+
+  private refreshedTokens(
+    record: SessionRecord,
+    response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers,
+  ): RefreshedTokens | undefined {
+    const idClaims = response.claims() as Record<string, unknown> | undefined;
+    if (idClaims && idClaims.sub !== record.sub) return undefined;
+    return {
+      tokens: tokenSetFrom(response, record.tokens),
+      ...accessTokenTimes(response.access_token, response.expires_in, Date.now()),
+      claims: idClaims ? { ...record.claims, ...userClaims(idClaims, undefined) } : record.claims,
+    };
+  }
+
+  /** Compare-and-set the new tokens into whatever the session is now (it may have slid meanwhile). */
+  private async store(base: LoadedSession, refreshed: RefreshedTokens): Promise<LoadedSession> {
+    let current: LoadedSession = base;
+    for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
+      const written = await this.deps.records.replace(current, { ...current.record, ...refreshed });
+      if (written) return written;
+      const latest = await this.deps.records.read(base.sid);
+      if (!latest) {
+        // Logged out while we refreshed: nothing to keep the new tokens for.
+        await this.revokeOrphan(refreshed.tokens);
+        throw new SessionExpiredError();
+      }
+      current = latest;
+    }
+    throw new SessionStoreUnavailableError('The session changed too often to store the refreshed token.');
+  }
+
+  private async readOrExpire(sid: string): Promise<LoadedSession> {
+    const current = await this.deps.records.read(sid);
+    if (!current) throw new SessionExpiredError();
+    return current;
+  }
+
+  private async endSession(sid: string, reason: string, err?: unknown): Promise<void> {
+    this.deps.logger.info(
+      { reason, ...(err ? { err: describeError(err) } : {}) },
+      'session ended by refresh',
+    );
+    await this.deps.records.delete(sid);
+    this.deps.onSessionEnded(sid);
+  }
+
+  private async revokeOrphan(tokens: TokenSet): Promise<void> {
+    if (!tokens.refreshToken || !this.deps.idp.metadata.revocation_endpoint) return;
+    await client
+      .tokenRevocation(this.deps.idp.config, tokens.refreshToken, { token_type_hint: 'refresh_token' })
+      .catch(() => undefined);
+  }
+}

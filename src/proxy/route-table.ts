@@ -1,0 +1,45 @@
+import type { RouteConfig } from '../config/types.js';
+
+export interface RouteMatch {
+  route: RouteConfig;
+  /** The upstream path and query: the prefix replaced by the target's path. */
+  upstreamUrl: string;
+}
+
+/**
+ * Prefix routing on whole path segments (`/api/orders` matches `/api/orders` and `/api/orders/1`, not
+ * `/api/ordersX`); the longest prefix wins. Targets are fixed: nothing of the request picks the host.
+ */
+export class RouteTable {
+  private readonly routes: RouteConfig[];
+
+  constructor(routes: RouteConfig[]) {
+    this.routes = [...routes].sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  get isEmpty(): boolean {
+    return this.routes.length === 0;
+  }
+
+  /** `rawUrl` is the request target as received (path not decoded, with its query). */
+  match(rawUrl: string): RouteMatch | undefined {
+    const q = rawUrl.indexOf('?');
+    const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    const query = q === -1 ? '' : rawUrl.slice(q);
+    for (const route of this.routes) {
+      const rest = matchPrefix(route.prefix, path);
+      if (rest === undefined) continue;
+      const targetPath = new URL(route.target).pathname.replace(/\/$/, '');
+      const upstreamPath = `${targetPath}${rest}` || '/';
+      return { route, upstreamUrl: `${upstreamPath}${query}` };
+    }
+    return undefined;
+  }
+}
+
+/** The remainder after `prefix` when it matches whole segments ('' or '/...'), else undefined. */
+function matchPrefix(prefix: string, path: string): string | undefined {
+  if (prefix === '/') return path;
+  if (path === prefix) return '';
+  return path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : undefined;
+}

@@ -1,0 +1,50 @@
+import type { IncomingMessage } from 'node:http';
+import type { GatewayConfig, RouteConfig } from '../config/types.js';
+import { UnauthenticatedError } from '../http/errors.js';
+import type { ClientCredentials } from '../oidc/client-credentials.js';
+import type { TokenRefresher } from '../oidc/token-refresh.js';
+import { shouldSlide, slid } from '../session/record.js';
+import { readSessionId } from '../session/session-cookie.js';
+import type { LoadedSession, SessionRecords } from '../session/session-records.js';
+
+/**
+ * Session and token decisions for a proxied request, shared by HTTP requests and WebSocket upgrades:
+ * request -> session -> fresh token -> the token the upstream gets.
+ */
+export class UpstreamAccess {
+  constructor(
+    private readonly config: GatewayConfig,
+    private readonly records: SessionRecords,
+    private readonly refresher: TokenRefresher,
+    private readonly clientCredentials: ClientCredentials,
+  ) {}
+
+  /**
+   * The session of user and optional routes: one store read and no write, except that the idle
+   * deadline slides lazily (session/record.ts) with a compare-and-set that yields to any concurrent write.
+   * 401 on a user route without one.
+   */
+  async session(req: IncomingMessage, route: RouteConfig): Promise<LoadedSession | undefined> {
+    if (route.token !== 'user' && route.token !== 'optional') return undefined;
+    const { cookieName, secrets } = this.config.session;
+    const sid = readSessionId(req, cookieName, secrets);
+    const loaded = sid === undefined ? null : await this.records.read(sid);
+    if (!loaded) {
+      if (route.token === 'user') throw new UnauthenticatedError();
+      return undefined;
+    }
+    const now = Date.now();
+    if (!shouldSlide(loaded.record, now, this.config.session)) return loaded;
+    return (await this.records.replace(loaded, slid(loaded.record, now, this.config.session))) ?? loaded;
+  }
+
+  fresh(session: LoadedSession): Promise<LoadedSession> {
+    return this.refresher.fresh(session);
+  }
+
+  /** The bearer token for the upstream, or undefined for none. */
+  async token(route: RouteConfig, session: LoadedSession | undefined): Promise<string | undefined> {
+    if (route.token === 'client') return this.clientCredentials.token(route.scopes);
+    return session?.record.tokens.accessToken;
+  }
+}
