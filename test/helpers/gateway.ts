@@ -2,6 +2,9 @@
  * A whole stack for integration tests: a real redis-server, a real oidc-provider and the gateway
  * in-process on 127.0.0.1, with its logs captured.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createGateway, type Gateway } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -21,6 +24,8 @@ export interface StackOptions {
   clientAuth?: IdpClient['token_endpoint_auth_method'];
   /** Extra or overriding gateway env. */
   env?: Record<string, string>;
+  /** Routes, written to a config file passed as BFF_CONFIG (the file's keys as in the contract). */
+  routes?: Array<Record<string, unknown>>;
   /** Share one redis-server between stacks (not stopped by this stack). */
   redis?: RedisServer;
   /** Reuse an IdP (not stopped by this stack); the gateway's client is added to it. */
@@ -72,6 +77,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     SESSION_SECRET,
     LOG_LEVEL: 'debug',
     ...(options.clientAuth ? { OIDC_CLIENT_AUTH: options.clientAuth } : {}),
+    ...(options.routes ? { BFF_CONFIG: writeRoutesFile(options.routes) } : {}),
     ...options.env,
   };
   const logs = captureLogs();
@@ -102,9 +108,62 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
 }
 
+function writeRoutesFile(routes: Array<Record<string, unknown>>): string {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'bff-routes-')), 'gateway.json');
+  writeFileSync(file, JSON.stringify({ routes }));
+  return file;
+}
+
 /** The session id inside a signed session cookie value (`s:<id>.<signature>`, URL-encoded). */
 export function sessionIdFromCookie(value: string): string {
   const decoded = decodeURIComponent(value);
   if (!decoded.startsWith('s:')) throw new Error(`not a signed session cookie: ${decoded.slice(0, 8)}…`);
   return decoded.slice(2, decoded.lastIndexOf('.'));
+}
+
+export interface SignedIn {
+  browser: TestBrowser;
+  sid: string;
+  /** The `Cookie` header value the browser sends to the gateway. */
+  cookie: string;
+  /** The stored session record (read with the browser's id, as the gateway does). */
+  record(): Promise<import('../../src/session/record.js').SessionRecord>;
+  /** Marks the stored access token as expired, as if its lifetime had passed. */
+  expireAccessToken(): Promise<void>;
+  /** fetch on the gateway with the session cookie and `X-CSRF: 1`. */
+  api(path: string, init?: RequestInit): Promise<Response>;
+}
+
+export async function signIn(stack: Stack, login = 'alice'): Promise<SignedIn> {
+  const browser = stack.browser();
+  const { loginThroughIdp } = await import('./login.js');
+  const result = await loginThroughIdp(browser, stack.baseUrl, { login });
+  if (result.callbackResponse.status !== 200) throw new Error(`login failed: ${result.callbackBody}`);
+  const sid = sessionIdFromCookie(browser.jar.get(stack.baseUrl, 'bff-session')!);
+  const read = async () => {
+    const loaded = await stack.gateway.records.read(sid);
+    if (!loaded) throw new Error('session not stored');
+    return loaded;
+  };
+  return {
+    browser,
+    sid,
+    cookie: browser.jar.header(stack.baseUrl),
+    record: async () => (await read()).record,
+    async expireAccessToken() {
+      const loaded = await read();
+      const now = Date.now();
+      const ok = await stack.gateway.records.replace(loaded, {
+        ...loaded.record,
+        accessTokenIssuedAt: now - 61_000,
+        accessTokenExpiresAt: now - 1_000,
+      });
+      if (!ok) throw new Error('could not expire the access token');
+    },
+    api(path, init = {}) {
+      const headers = new Headers(init.headers);
+      if (!headers.has('x-csrf')) headers.set('x-csrf', '1');
+      return browser.fetch(`${stack.baseUrl}${path}`, { ...init, headers });
+    },
+  };
 }
