@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { getSetCookie } from '../helpers/cookie-jar.js';
+import { CLIENT_ID, CLIENT_SECRET, signIn, startStack, type Stack } from '../helpers/gateway.js';
+import { freePort } from '../helpers/ports.js';
+import { spawnGateway, waitForStatus, type GatewayProcess } from '../helpers/process.js';
+import { startUpstream, type Upstream } from '../helpers/upstream.js';
+
+let upstream: Upstream;
+let stack: Stack;
+
+beforeAll(async () => {
+  upstream = await startUpstream();
+  // Refresh-token rotation on every refresh (the helper's default) and short access tokens.
+  stack = await startStack({
+    idp: { accessTokenTtl: 2 },
+    routes: [{ prefix: '/api', target: upstream.url, token: 'user' }],
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await upstream?.stop();
+});
+beforeEach(() => {
+  upstream.reset();
+  stack.idp.resetCounts();
+});
+
+function bearerSeen(): string[] {
+  return upstream.requests.map((r) => String(r.headers.authorization).replace(/^Bearer /, ''));
+}
+
+describe('refresh on expiry', () => {
+  it('once the IdP considers the token expired, the next request is served with a new one (same session id)', async () => {
+    const alice = await signIn(stack);
+    const first = await alice.record();
+    expect((await alice.api('/api/a')).status).toBe(200);
+    expect(bearerSeen()).toEqual([first.tokens.accessToken]);
+
+    await expect
+      .poll(
+        async () => (await stack.idp.introspect(first.tokens.accessToken, CLIENT_ID, CLIENT_SECRET)).active,
+        { timeout: 5000, interval: 100 },
+      )
+      .toBe(false);
+    const res = await alice.api('/api/b');
+    expect(res.status).toBe(200);
+    expect(getSetCookie(res, 'bff-session')).toBeUndefined();
+
+    const second = await alice.record();
+    expect(second.tokens.accessToken).not.toBe(first.tokens.accessToken);
+    expect(second.tokens.refreshToken).not.toBe(first.tokens.refreshToken);
+    expect(bearerSeen()[1]).toBe(second.tokens.accessToken);
+    expect(await stack.idp.introspect(second.tokens.accessToken, CLIENT_ID, CLIENT_SECRET)).toMatchObject({
+      active: true,
+      sub: 'alice',
+    });
+    expect(stack.idp.counts.grants.refresh_token).toBe(1);
+  });
+});
+
+describe('the refresh storm', () => {
+  it('50 parallel requests right after expiry: all 200, exactly one refresh_token grant', async () => {
+    const alice = await signIn(stack);
+    await alice.expireAccessToken();
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => alice.api(`/api/storm/${i}`)));
+    expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
+    expect(stack.idp.counts.grants.refresh_token).toBe(1);
+    expect(stack.idp.counts.grantErrors.refresh_token ?? 0).toBe(0);
+    const record = await alice.record();
+    expect(new Set(bearerSeen())).toEqual(new Set([record.tokens.accessToken]));
+  });
+
+  it('two gateway processes sharing one Redis, 25 requests each: exactly one grant', async () => {
+    const alice = await signIn(stack);
+    const port = await freePort();
+    const other: GatewayProcess = spawnGateway({ ...stack.env, PORT: String(port), LOG_LEVEL: 'warn' });
+    try {
+      await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200);
+      await alice.expireAccessToken();
+      const call = (base: string, i: number) =>
+        fetch(`${base}/api/two/${i}`, { headers: { cookie: alice.cookie, 'x-csrf': '1' } }).then(
+          (r) => r.status,
+        );
+      const statuses = await Promise.all(
+        Array.from({ length: 25 }, (_, i) => [
+          call(stack.baseUrl, i),
+          call(`http://127.0.0.1:${port}`, i),
+        ]).flat(),
+      );
+      expect(statuses).toEqual(Array(50).fill(200));
+      expect(stack.idp.counts.grants.refresh_token).toBe(1);
+      expect(stack.idp.counts.grantErrors.refresh_token ?? 0).toBe(0);
+      expect(new Set(bearerSeen())).toEqual(new Set([(await alice.record()).tokens.accessToken]));
+    } finally {
+      other.child.kill('SIGTERM');
+      await other.exited;
+    }
+  });
+
+  it('a straggler that still holds the spent refresh token is served from the grace entry, no second grant', async () => {
+    const alice = await signIn(stack);
+    await alice.expireAccessToken();
+    const key = stack.gateway.keys.session(alice.sid);
+    const stale = (await stack.redis.client.get(key))!;
+    expect((await alice.api('/api/one')).status).toBe(200);
+    const refreshed = await alice.record();
+    expect(stack.idp.counts.grants.refresh_token).toBe(1);
+
+    // A stale copy of the session (the spent refresh token, the expired access token) comes back.
+    await stack.redis.client.set(key, stale, 'PX', 60_000);
+    expect((await alice.api('/api/two')).status).toBe(200);
+    expect(stack.idp.counts.grants.refresh_token).toBe(1);
+    expect(bearerSeen()).toEqual([refreshed.tokens.accessToken, refreshed.tokens.accessToken]);
+    expect((await alice.record()).tokens.refreshToken).toBe(refreshed.tokens.refreshToken);
+  });
+});
+
+describe('refresh failures', () => {
+  it('the grant revoked at the IdP: 401 session_expired, cookie cleared, session key gone', async () => {
+    const alice = await signIn(stack);
+    const rt = (await alice.record()).tokens.refreshToken!;
+    const revoke = await fetch(stack.idp.url('/token/revocation'), {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams({ token: rt, token_type_hint: 'refresh_token' }),
+    });
+    expect(revoke.status).toBe(200);
+    await alice.expireAccessToken();
+
+    const res = await alice.api('/api/x');
+    expect(res.status).toBe(401);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(await res.json()).toEqual({ error: 'session_expired', message: expect.any(String) });
+    const cleared = getSetCookie(res, 'bff-session')!;
+    expect(cleared.value).toBe('');
+    expect(await stack.redis.client.exists(stack.gateway.keys.session(alice.sid))).toBe(0);
+    expect(upstream.requests).toHaveLength(0);
+    expect(stack.idp.counts.grantErrors.refresh_token).toBe(1);
+  });
+
+  it('the IdP down during a needed refresh: 503 idp_unavailable, session kept, served again once it is back', async () => {
+    const alice = await signIn(stack);
+    await alice.expireAccessToken();
+    const before = await alice.record();
+    stack.idp.setDown(true);
+    try {
+      const res = await alice.api('/api/x');
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ error: 'idp_unavailable', message: expect.any(String) });
+      expect(getSetCookie(res, 'bff-session')).toBeUndefined();
+      const kept = await alice.record();
+      expect(kept.tokens.refreshToken).toBe(before.tokens.refreshToken);
+      expect(upstream.requests).toHaveLength(0);
+    } finally {
+      stack.idp.setDown(false);
+    }
+    const res = await alice.api('/api/x');
+    expect(res.status).toBe(200);
+    const after = await alice.record();
+    expect(after.tokens.accessToken).not.toBe(before.tokens.accessToken);
+    expect(bearerSeen()).toEqual([after.tokens.accessToken]);
+    expect(stack.idp.counts.grants.refresh_token).toBe(1);
+  });
+});
