@@ -53,7 +53,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const baseUrl = `http://127.0.0.1:${port}`;
   const redis = options.redis ?? (await startRedis());
   const client: IdpClient = {
-    client_id: CLIENT_ID,
+    // A shared IdP already knows CLIENT_ID with another redirect URI.
+    client_id: options.sharedIdp ? `${CLIENT_ID}-${port}` : CLIENT_ID,
     client_secret: CLIENT_SECRET,
     token_endpoint_auth_method: options.clientAuth ?? 'client_secret_basic',
     redirect_uris: [`${baseUrl}/auth/callback`],

@@ -14,6 +14,8 @@ export interface SeenRequest {
   rawHeaders: string[];
   bodyLength: number;
   bodySha256: string;
+  /** The gateway's side of the TCP connection: equal across requests when connections are reused. */
+  remotePort: number;
 }
 
 export interface Upstream {
@@ -56,6 +58,7 @@ export async function startUpstream(): Promise<Upstream> {
         rawHeaders: req.rawHeaders,
         bodyLength: length,
         bodySha256: hash.digest('hex'),
+        remotePort: req.socket.remotePort ?? 0,
       };
       requests.push(seen);
       const url = new URL(req.url ?? '/', 'http://upstream');

@@ -349,6 +349,13 @@ describe('the hot path budget', () => {
   });
 });
 
+describe('connections and sessions on the hot path', () => {
+  it('upstream connections are kept alive and reused', async () => {
+    for (let i = 0; i < 5; i++) expect((await alice.api(`/api/k/${i}`)).status).toBe(200);
+    expect(new Set(upstream.requests.map((r) => r.remotePort)).size).toBe(1);
+  });
+});
+
 describe('store outage on the proxy path', () => {
   it('Redis unresponsive: 503 session_store_unavailable within a few seconds; the process stays up; then served again', async () => {
     stack.redis.pause();

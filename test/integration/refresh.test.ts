@@ -165,3 +165,46 @@ describe('refresh failures', () => {
     expect(stack.idp.counts.grants.refresh_token).toBe(1);
   });
 });
+
+describe('idle timeout on the proxy path', () => {
+  it('slides lazily: one write once a tenth of the idle timeout has passed, none otherwise', async () => {
+    const idle = await startStack({
+      sharedIdp: stack.idp,
+      redis: stack.redis,
+      env: { SESSION_IDLE_TIMEOUT: '20s' },
+      routes: [{ prefix: '/api', target: upstream.url, token: 'user' }],
+    });
+    try {
+      const alice = await signIn(idle);
+      const key = idle.gateway.keys.session(alice.sid);
+      // Pretend the last slide was 5 s ago.
+      const loaded = (await idle.gateway.records.read(alice.sid))!;
+      await idle.gateway.records.replace(loaded, { ...loaded.record, idleExpiresAt: Date.now() + 15_000 });
+      expect(await stack.redis.client.pttl(key)).toBeLessThanOrEqual(15_000);
+
+      expect((await alice.api('/api/x')).status).toBe(200);
+      const slid = await alice.record();
+      expect(slid.idleExpiresAt).toBeGreaterThan(Date.now() + 18_000);
+      expect(await stack.redis.client.pttl(key)).toBeGreaterThan(18_000);
+
+      // Just slid: the next request writes nothing.
+      const raw = await stack.redis.client.get(key);
+      expect((await alice.api('/api/y')).status).toBe(200);
+      expect(await stack.redis.client.get(key)).toBe(raw);
+    } finally {
+      await idle.stop();
+    }
+  });
+});
+
+describe('secrets stay out of the logs', () => {
+  it('no access or refresh token seen during this file appears in a log line', () => {
+    const text = stack.logs.text();
+    expect(text).toContain('access token refreshed');
+    const seen = new Set(bearerSeen());
+    for (const m of text.matchAll(/"(?:accessToken|refreshToken|access_token|refresh_token)":"([^"]+)"/g))
+      seen.add(m[1]!);
+    expect(text).not.toMatch(/Bearer [A-Za-z0-9_-]{20,}/);
+    for (const token of seen) if (token.length > 10) expect(text).not.toContain(token);
+  });
+});
