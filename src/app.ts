@@ -5,6 +5,7 @@ import type { GatewayConfig } from './config/types.js';
 import { authRoutes } from './http/auth/routes.js';
 import { errorHandler, toGatewayError, writeError } from './http/error-handler.js';
 import { NotFoundError } from './http/errors.js';
+import { frontendDevProxy, staticFrontend } from './http/frontend.js';
 import { healthRoutes } from './http/health.js';
 import { guardPath } from './http/path-guard.js';
 import { requestLog } from './http/request-log.js';
@@ -147,6 +148,9 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       forwarders,
     }),
   );
+  const frontendProxy = config.frontend.url ? frontendDevProxy(config.frontend.url) : undefined;
+  if (config.frontend.dir) app.use(staticFrontend(config.frontend.dir));
+  if (frontendProxy) app.use(frontendProxy);
   app.use((_req, _res, next) => next(new NotFoundError()));
   app.use(errorHandler(logger, cookies));
 
@@ -178,6 +182,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
             gatewayCookies,
             trustProxy: app.get('trust proxy fn') as TrustFn,
             toGatewayError: (err, context) => toGatewayError(err, logger, context),
+            frontendUpgrade: frontendProxy?.upgrade,
           }),
         );
         server = s;

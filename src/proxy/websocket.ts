@@ -19,6 +19,8 @@ export interface WebSocketDeps {
   publicOrigin: string;
   gatewayCookies: string[];
   trustProxy: TrustFn;
+  /** FRONTEND_URL's proxy: upgrades outside the routes (a dev server's hot reload) go there. */
+  frontendUpgrade: ((req: IncomingMessage, socket: Socket, head: Buffer) => void) | undefined;
   /** Maps any error to the contract's error (and logs it), as for HTTP requests. */
   toGatewayError: (err: unknown, context: Record<string, unknown>) => GatewayError;
 }
@@ -53,9 +55,12 @@ async function upgrade(
   const url = req.url ?? '/';
   if (!isSafePath(url.split('?')[0]!)) throw new BadRequestError('Malformed path.');
   const match = deps.table.match(url);
-  if (!match || !match.route.websocket) throw new NotFoundError('No WebSocket route here.');
+  const toFrontend = !match && deps.frontendUpgrade !== undefined && !url.startsWith('/auth/');
+  if (!toFrontend && !match?.route.websocket) throw new NotFoundError('No WebSocket route here.');
   if (req.headers.origin !== deps.publicOrigin)
     throw new CsrfRequiredError("WebSocket upgrades must come from the gateway's own origin.");
+  // Node hands 'upgrade' listeners a net.Socket, typed as its Duplex base.
+  if (!match) return deps.frontendUpgrade!(req, socket as Socket, head);
 
   const loaded = await deps.access.session(req, match.route);
   const session = loaded ? await deps.access.fresh(loaded) : undefined;
@@ -69,7 +74,6 @@ async function upgrade(
   req.url = match.upstreamUrl;
   if (socket.destroyed) return;
   if (session) deps.sockets.add(session.sid, socket);
-  // Node hands 'upgrade' listeners a net.Socket, typed as its Duplex base.
   deps.forwarders.get(match.route)!.upgrade(req, socket as Socket, head);
 }
 
