@@ -12,6 +12,7 @@ import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import { createLogger, describeError, type Logger } from './observability/logger.js';
 import { ClientCredentials } from './oidc/client-credentials.js';
+import { LogoutTokenValidator } from './oidc/logout-token.js';
 import { IdentityProvider } from './oidc/provider.js';
 import { TokenRefresher } from './oidc/token-refresh.js';
 import { createForwarder, createUpstreamAgents } from './proxy/forward.js';
@@ -28,6 +29,8 @@ import { StoreKeys } from './session/keys.js';
 import { MemoryKvStore, RedisKvStore, type KvStore } from './session/kv-store.js';
 import { PendingLogins } from './session/pending-logins.js';
 import { createRedisClient, type RedisClient } from './session/redis-client.js';
+import type { SessionRecord } from './session/record.js';
+import { SessionIndex } from './session/session-index.js';
 import { SessionRecords } from './session/session-records.js';
 import { MemoryInnerStore, SealedSessionStore } from './session/session-store.js';
 import { Vault } from './session/vault.js';
@@ -83,7 +86,19 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const idp = new IdentityProvider(config.oidc, logger);
   const pendingLogins = new PendingLogins(kv, vault, keys);
   const sockets = new SessionSockets(kv, keys);
-  const onSessionEnded = (sid: string) => sockets.closeSession(sid);
+  const sessionIndex = new SessionIndex(kv, keys, config.oidc.issuer, config.session.maxAgeMs);
+  const onSessionHashEnded = (sessionHash: string) => sockets.close(sessionHash);
+  const onSessionEnded = (sid: string, record: SessionRecord) => {
+    sockets.close(keys.sessionHash(sid));
+    sessionIndex
+      .remove(sid, record)
+      .catch((err: unknown) =>
+        logger.warn(
+          { err: describeError(err) },
+          'session index cleanup failed; entries expire by themselves',
+        ),
+      );
+  };
   const refresher = new TokenRefresher({
     idp,
     kv,
@@ -135,8 +150,11 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         now: options.now ?? Date.now,
         loginRateLimit: options.loginRateLimit ?? 60,
         onSessionEnded,
+        onSessionHashEnded,
+        sessionIndex,
       },
       sessionMiddleware(config, sessionStore, cookies),
+      new LogoutTokenValidator(idp, config.oidc),
     ),
   );
   app.use(

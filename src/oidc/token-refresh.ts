@@ -34,8 +34,8 @@ export interface TokenRefresherDeps {
   vault: Vault;
   logger: Logger;
   refreshSkewMs: number;
-  /** Told when a refresh ends a session (open WebSockets of it are closed). */
-  onSessionEnded: (sid: string) => void;
+  /** Told when a refresh ends a session (its WebSockets are closed, its index entries removed). */
+  onSessionEnded: (sid: string, record: SessionRecord) => void;
 }
 
 /**
@@ -75,12 +75,12 @@ export class TokenRefresher {
     const owner = randomUUID();
     const giveUpAt = Date.now() + LOCK_WAIT_MS;
     for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
-      if (await kv.tryLock(lockKey, owner, LOCK_TTL_MS)) {
+      if (await kv.setIfAbsent(lockKey, owner, LOCK_TTL_MS)) {
         try {
           return await this.refreshHoldingLock(sid);
         } finally {
           await kv
-            .unlock(lockKey, owner)
+            .deleteIfEquals(lockKey, owner)
             .catch((err: unknown) =>
               this.deps.logger.warn(
                 { err: describeError(err) },
@@ -110,7 +110,7 @@ export class TokenRefresher {
     const spent = current.record.tokens.refreshToken;
     if (spent === undefined) {
       if (current.record.accessTokenExpiresAt > Date.now()) return current; // within the skew, still valid
-      await this.endSession(sid, 'access token expired and there is no refresh token');
+      await this.endSession(current, 'access token expired and there is no refresh token');
       throw new SessionExpiredError();
     }
 
@@ -131,7 +131,7 @@ export class TokenRefresher {
     } catch (err) {
       const kind = classifyRefreshError(err);
       if (kind === 'terminal') {
-        await this.endSession(sid, 'the IdP refused the refresh', err);
+        await this.endSession(current, 'the IdP refused the refresh', err);
         throw new SessionExpiredError();
       }
       logger[kind === 'misconfigured' ? 'error' : 'warn'](
@@ -143,7 +143,7 @@ export class TokenRefresher {
 
     const refreshed = this.refreshedTokens(current.record, response);
     if (refreshed === undefined) {
-      await this.endSession(sid, 'the refreshed ID token names another subject');
+      await this.endSession(current, 'the refreshed ID token names another subject');
       throw new SessionExpiredError();
     }
     await kv.set(graceKey, vault.seal(JSON.stringify(refreshed), sid, GRACE_PURPOSE), GRACE_MS);
@@ -195,13 +195,13 @@ export class TokenRefresher {
     return current;
   }
 
-  private async endSession(sid: string, reason: string, err?: unknown): Promise<void> {
+  private async endSession(session: LoadedSession, reason: string, err?: unknown): Promise<void> {
     this.deps.logger.info(
-      { reason, ...(err ? { err: describeError(err) } : {}) },
+      { sub: session.record.sub, reason, ...(err ? { err: describeError(err) } : {}) },
       'session ended by refresh',
     );
-    await this.deps.records.delete(sid);
-    this.deps.onSessionEnded(sid);
+    await this.deps.records.delete(session.sid);
+    this.deps.onSessionEnded(session.sid, session.record);
   }
 
   private async revokeOrphan(tokens: TokenSet): Promise<void> {

@@ -11,6 +11,9 @@ export class StoreKeys {
   sessionStoreId(sessionId: string): string {
     return `${hashId(sessionId)}}:session`;
   }
+  sessionHash(sessionId: string): string {
+    return hashId(sessionId);
+  }
   get sessionPrefix(): string {
     return `${this.prefix}{`;
   }
@@ -33,6 +36,22 @@ export class StoreKeys {
   }
   pendingLoginIndex(loginId: string): string {
     return `${this.prefix}{${hashId(loginId)}}:logins`;
+  }
+
+  /** Back-channel logout indexes: session hashes by the IdP's session id and by subject. */
+  sessionsByIdpSid(issuer: string, idpSid: string): string {
+    return `${this.prefix}bcl:sid:${hashId(`${issuer} ${idpSid}`)}`;
+  }
+  sessionsBySub(issuer: string, sub: string): string {
+    return `${this.prefix}bcl:sub:${hashId(`${issuer} ${sub}`)}`;
+  }
+  /** The session key for a session known only by the hash of its id (from an index). */
+  sessionByHash(sessionIdHash: string): string {
+    return `${this.sessionPrefix}${sessionIdHash}}:session`;
+  }
+  /** A logout token's `jti`, remembered to refuse its replay. */
+  logoutTokenJti(issuer: string, jti: string): string {
+    return `${this.prefix}bcl:jti:${hashId(`${issuer} ${jti}`)}`;
   }
 
   loginRateLimit(client: string): string {

@@ -21,10 +21,15 @@ export interface KvStore {
   del(...keys: string[]): Promise<void>;
   exists(key: string): Promise<boolean>;
 
-  /** A lock held by `owner` until released or `ttlMs` passes. */
-  tryLock(key: string, owner: string, ttlMs: number): Promise<boolean>;
-  /** Releases only if `owner` still holds it (never someone else's lock after an expiry). */
-  unlock(key: string, owner: string): Promise<void>;
+  /** SET NX PX: true when this call created the key (a lock taken, a one-time id first seen). */
+  setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** Deletes only if the key still holds `value` (a lock released only by its owner). */
+  deleteIfEquals(key: string, value: string): Promise<void>;
+
+  /** Adds to a set and (re)sets the set's TTL. */
+  addToSet(key: string, member: string, ttlMs: number): Promise<void>;
+  removeFromSet(key: string, member: string): Promise<void>;
+  members(key: string): Promise<string[]>;
 }
 
 async function guard<T>(work: Promise<T>): Promise<T> {
@@ -54,7 +59,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0`;
 
-const UNLOCK = `
+const DELETE_IF_EQUALS = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
@@ -116,12 +121,25 @@ export class RedisKvStore implements KvStore {
     return (await guard(this.redis.exists(key))) === 1;
   }
 
-  async tryLock(key: string, owner: string, ttlMs: number): Promise<boolean> {
-    return (await guard(this.redis.set(key, owner, 'PX', ttlMs, 'NX'))) === 'OK';
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await guard(this.redis.set(key, value, 'PX', ttlMs, 'NX'))) === 'OK';
   }
 
-  async unlock(key: string, owner: string): Promise<void> {
-    await guard(this.redis.eval(UNLOCK, 1, key, owner));
+  async deleteIfEquals(key: string, value: string): Promise<void> {
+    await guard(this.redis.eval(DELETE_IF_EQUALS, 1, key, value));
+  }
+
+  async addToSet(key: string, member: string, ttlMs: number): Promise<void> {
+    const results = await guard(this.redis.multi().sadd(key, member).pexpire(key, ttlMs).exec());
+    if (!results || results.some(([err]) => err)) throw new SessionStoreUnavailableError();
+  }
+
+  async removeFromSet(key: string, member: string): Promise<void> {
+    await guard(this.redis.srem(key, member));
+  }
+
+  members(key: string): Promise<string[]> {
+    return guard(this.redis.smembers(key));
   }
 }
 
@@ -196,14 +214,34 @@ export class MemoryKvStore implements KvStore {
     return this.read(key) !== undefined;
   }
 
-  async tryLock(key: string, owner: string, ttlMs: number): Promise<boolean> {
+  async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     if (this.read(key) !== undefined) return false;
-    await this.set(key, owner, ttlMs);
+    await this.set(key, value, ttlMs);
     return true;
   }
 
-  async unlock(key: string, owner: string): Promise<void> {
-    if (this.read(key) === owner) this.values.delete(key);
+  async deleteIfEquals(key: string, value: string): Promise<void> {
+    if (this.read(key) === value) this.values.delete(key);
+  }
+
+  // Sets are stored as JSON arrays in the same map, so they expire like everything else.
+  async addToSet(key: string, member: string, ttlMs: number): Promise<void> {
+    const members = new Set(await this.members(key));
+    members.add(member);
+    await this.set(key, JSON.stringify([...members]), ttlMs);
+  }
+
+  async removeFromSet(key: string, member: string): Promise<void> {
+    const entry = this.values.get(key);
+    if (!entry) return;
+    const members = (JSON.parse(entry.value) as string[]).filter((m) => m !== member);
+    if (members.length === 0) this.values.delete(key);
+    else entry.value = JSON.stringify(members);
+  }
+
+  async members(key: string): Promise<string[]> {
+    const value = this.read(key);
+    return value === undefined ? [] : (JSON.parse(value) as string[]);
   }
 
   private read(key: string): string | undefined {

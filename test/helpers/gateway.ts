@@ -28,16 +28,25 @@ export interface StackOptions {
   routes?: Array<Record<string, unknown>>;
   /** Share one redis-server between stacks (not stopped by this stack). */
   redis?: RedisServer;
+  /**
+   * Point the gateway at another Redis topology instead: e.g. `{ REDIS_CLUSTER_NODES }` or
+   * `{ REDIS_SENTINELS, REDIS_SENTINEL_NAME }`. No redis-server is started, REDIS_URL is not set,
+   * `stack.redis` is undefined, and start-up also waits until the gateway's store answers.
+   */
+  redisEnv?: Record<string, string>;
   /** Reuse an IdP (not stopped by this stack); the gateway's client is added to it. */
   sharedIdp?: TestIdp;
   loginRateLimit?: number;
+  /** Register the gateway's back-channel logout URI at the IdP (ID tokens then carry `sid`). */
+  backchannel?: boolean;
   /** Do not wait for discovery (IdP down at start-up). */
   skipReadyWait?: boolean;
 }
 
-export interface Stack {
+export interface Stack<R extends RedisServer | undefined = RedisServer> {
   baseUrl: string;
-  redis: RedisServer;
+  /** undefined with `redisEnv` (the caller owns that Redis). */
+  redis: R;
   idp: TestIdp;
   gateway: Gateway;
   logs: CapturedLogs;
@@ -48,10 +57,14 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: StackOptions = {}): Promise<Stack> {
+export function startStack(
+  options: StackOptions & { redisEnv: Record<string, string> },
+): Promise<Stack<undefined>>;
+export function startStack(options?: StackOptions & { redisEnv?: undefined }): Promise<Stack>;
+export async function startStack(options: StackOptions = {}): Promise<Stack<RedisServer | undefined>> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const redis = options.redis ?? (await startRedis());
+  const redis = options.redisEnv ? undefined : (options.redis ?? (await startRedis()));
   const client: IdpClient = {
     // A shared IdP already knows CLIENT_ID with another redirect URI.
     client_id: options.sharedIdp ? `${CLIENT_ID}-${port}` : CLIENT_ID,
@@ -59,6 +72,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     token_endpoint_auth_method: options.clientAuth ?? 'client_secret_basic',
     redirect_uris: [`${baseUrl}/auth/callback`],
     post_logout_redirect_uris: [`${baseUrl}/`],
+    ...(options.backchannel ? { backchannel_logout_uri: `${baseUrl}/auth/backchannel-logout` } : {}),
   };
   let idp: TestIdp;
   if (options.sharedIdp) {
@@ -74,7 +88,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     OIDC_ISSUER: idp.issuer,
     OIDC_CLIENT_ID: client.client_id,
     OIDC_CLIENT_SECRET: client.client_secret,
-    REDIS_URL: redis.url,
+    ...(redis ? { REDIS_URL: redis.url } : options.redisEnv),
     SESSION_SECRET,
     LOG_LEVEL: 'debug',
     ...(options.clientAuth ? { OIDC_CLIENT_AUTH: options.clientAuth } : {}),
@@ -91,6 +105,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   await gateway.listen();
   if (!options.skipReadyWait) await gateway.idp.whenReady();
+  if (options.redisEnv && !options.skipReadyWait) await storeAnswers(gateway);
 
   return {
     baseUrl,
@@ -104,9 +119,23 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async stop() {
       await gateway.close();
       if (!options.sharedIdp) await idp.stop();
-      if (!options.redis) await redis.stop();
+      if (!options.redis) await redis?.stop();
     },
   };
+}
+
+/** Cluster and Sentinel clients need a moment (slot map, master lookup) before the first command. */
+async function storeAnswers(gateway: Gateway, limitMs = 10_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    try {
+      return await gateway.kv.ping();
+    } catch (err) {
+      if (Date.now() > deadline)
+        throw new Error(`the gateway's Redis did not answer within ${limitMs} ms`, { cause: err });
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 }
 
 function writeRoutesFile(routes: Array<Record<string, unknown>>): string {
@@ -135,7 +164,7 @@ export interface SignedIn {
   api(path: string, init?: RequestInit): Promise<Response>;
 }
 
-export async function signIn(stack: Stack, login = 'alice'): Promise<SignedIn> {
+export async function signIn(stack: Stack<RedisServer | undefined>, login = 'alice'): Promise<SignedIn> {
   const browser = stack.browser();
   const { loginThroughIdp } = await import('./login.js');
   const result = await loginThroughIdp(browser, stack.baseUrl, { login });

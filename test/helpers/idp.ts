@@ -144,7 +144,8 @@ const COOKIE_KEYS = ['bff-test-idp-cookie-key-1-0123456789', 'bff-test-idp-cooki
 
 // One RSA key per test process: generating it costs ~50-150 ms.
 let signingKey: Promise<JWK> | undefined;
-function getSigningKey(): Promise<JWK> {
+/** The IdP's private signing key (JWK, kid `test-rs256`), for tests that craft tokens the IdP would sign. */
+export function getSigningKey(): Promise<JWK> {
   signingKey ??= (async () => {
     const { privateKey } = await generateKeyPair('RS256', { extractable: true });
     const jwk = await exportJWK(privateKey);

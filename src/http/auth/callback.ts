@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { exchangeCode } from '../../oidc/code-exchange.js';
 import { LOGIN_LIFETIME_MS } from '../../session/pending-logins.js';
 import { newSessionTimes, userClaims, type SessionRecord } from '../../session/record.js';
-import { regenerateSession, saveSession } from '../../session/express-session.js';
+import { destroySession, regenerateSession, saveSession } from '../../session/express-session.js';
 import { preferHtmlErrors } from '../error-handler.js';
 import { LoginError } from '../errors.js';
 import { signedInPage } from '../pages.js';
@@ -79,6 +79,13 @@ export function callback(deps: AuthDeps) {
     await regenerateSession(req);
     req.session.bff = record;
     await saveSession(req);
+    try {
+      await deps.sessionIndex.add(req.sessionID, record);
+    } catch (err) {
+      // Without its index entries back-channel logout could not end this session: do not keep it.
+      await destroySession(req).catch(() => undefined);
+      throw err;
+    }
     deps.logger.info({ sub: record.sub, sid: record.idpSid }, 'signed in');
     res.status(200).type('html').send(signedInPage(pending.returnTo));
   };

@@ -5,6 +5,8 @@ import type { CookieRules } from '../../session/cookies.js';
 import type { KvStore } from '../../session/kv-store.js';
 import type { PendingLogins } from '../../session/pending-logins.js';
 import type { StoreKeys } from '../../session/keys.js';
+import type { SessionRecord } from '../../session/record.js';
+import type { SessionIndex } from '../../session/session-index.js';
 
 /** What the /auth handlers need; passed explicitly, no globals. */
 export interface AuthDeps {
@@ -18,6 +20,9 @@ export interface AuthDeps {
   now: () => number;
   /** Login starts allowed per client IP per minute. */
   loginRateLimit: number;
-  /** Told when a session ends here (its open WebSockets are closed). */
-  onSessionEnded: (sid: string) => void;
+  /** Told when a session ends here: its WebSockets are closed and its index entries removed. */
+  onSessionEnded: (sid: string, record: SessionRecord) => void;
+  /** Told when a session known only by its hash ends (back-channel logout). */
+  onSessionHashEnded: (sessionHash: string) => void;
+  sessionIndex: SessionIndex;
 }

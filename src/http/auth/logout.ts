@@ -16,7 +16,7 @@ export function logout(deps: AuthDeps) {
     if (record) {
       const sid = req.sessionID;
       await destroySession(req);
-      deps.onSessionEnded(sid);
+      deps.onSessionEnded(sid, record);
     }
     deps.cookies.clearSessionCookie(res);
 
