@@ -7,10 +7,13 @@ import { errorHandler, toGatewayError, writeError } from './http/error-handler.j
 import { NotFoundError } from './http/errors.js';
 import { frontendDevProxy, staticFrontend } from './http/frontend.js';
 import { healthRoutes } from './http/health.js';
+import { requestMetrics } from './http/request-metrics.js';
 import { guardPath } from './http/path-guard.js';
 import { requestLog } from './http/request-log.js';
 import { securityHeaders } from './http/security-headers.js';
 import { createLogger, describeError, type Logger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { startMetricsServer } from './observability/metrics-server.js';
 import { ClientCredentials } from './oidc/client-credentials.js';
 import { LogoutTokenValidator } from './oidc/logout-token.js';
 import { IdentityProvider } from './oidc/provider.js';
@@ -36,9 +39,13 @@ import { MemoryInnerStore, SealedSessionStore } from './session/session-store.js
 import { Vault } from './session/vault.js';
 
 export interface GatewayOptions {
+  /** A registry of your own (tests); default: a new one. */
+  metrics?: Metrics;
   logger?: Logger;
   /** Clock for login expiry; tests move it to cross the 10-minute limit. */
   now?: () => number;
+  /** How long in-flight requests and streams may run on after close() (default 10 s). */
+  shutdownGraceMs?: number;
   /** Login starts per client IP per minute (default 60). */
   loginRateLimit?: number;
 }
@@ -55,6 +62,7 @@ export interface Gateway {
   sockets: SessionSockets;
   vault: Vault;
   keys: StoreKeys;
+  metrics: Metrics;
   /** Starts discovery and listens on config.host:config.port. */
   listen(): Promise<Server>;
   /** Stops accepting, lets in-flight requests finish (bounded), closes Redis. */
@@ -83,9 +91,10 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const records = new SessionRecords(kv, vault, keys);
   const cookies = new CookieRules(config.session);
   const gatewayCookies = [config.session.cookieName, config.session.loginCookieName];
-  const idp = new IdentityProvider(config.oidc, logger);
-  const pendingLogins = new PendingLogins(kv, vault, keys);
   const sockets = new SessionSockets(kv, keys);
+  const metrics = options.metrics ?? new Metrics(() => sockets.count);
+  const idp = new IdentityProvider(config.oidc, logger, metrics);
+  const pendingLogins = new PendingLogins(kv, vault, keys);
   const sessionIndex = new SessionIndex(kv, keys, config.oidc.issuer, config.session.maxAgeMs);
   const onSessionHashEnded = (sessionHash: string) => sockets.close(sessionHash);
   const onSessionEnded = (sid: string, record: SessionRecord) => {
@@ -107,6 +116,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     vault,
     logger,
     refreshSkewMs: config.tokens.refreshSkewMs,
+    metrics,
     onSessionEnded,
   });
   const access = new UpstreamAccess(
@@ -121,6 +131,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     config.routes.map((route) => [
       route,
       createForwarder(route, {
+        metrics,
         agents,
         gatewayCookies,
         logger,
@@ -134,6 +145,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.use(requestLog(logger));
+  app.use(requestMetrics(metrics));
   app.use(securityHeaders(config));
   app.use(guardPath);
   app.use(healthRoutes(kv, idp, () => shuttingDown));
@@ -152,6 +164,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         onSessionEnded,
         onSessionHashEnded,
         sessionIndex,
+        metrics,
       },
       sessionMiddleware(config, sessionStore, cookies),
       new LogoutTokenValidator(idp, config.oidc),
@@ -170,9 +183,10 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   if (config.frontend.dir) app.use(staticFrontend(config.frontend.dir));
   if (frontendProxy) app.use(frontendProxy);
   app.use((_req, _res, next) => next(new NotFoundError()));
-  app.use(errorHandler(logger, cookies));
+  app.use(errorHandler(logger, metrics, cookies));
 
   let server: Server | undefined;
+  let metricsServer: Server | undefined;
   return {
     app,
     config,
@@ -185,8 +199,14 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     sockets,
     vault,
     keys,
-    listen() {
+    metrics,
+    async listen() {
       idp.start();
+      // Commands are not queued while Redis connects: give it a moment so the first requests after
+      // start-up do not fail, but start anyway (answering 503) if it is not there.
+      if (redis) await whenReady(redis, 3_000);
+      if (config.metrics.port !== undefined)
+        metricsServer = await startMetricsServer(metrics, config.host, config.metrics.port);
       return new Promise((resolve, reject) => {
         const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
         s.on(
@@ -199,7 +219,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
             publicOrigin: new URL(config.publicUrl).origin,
             gatewayCookies,
             trustProxy: app.get('trust proxy fn') as TrustFn,
-            toGatewayError: (err, context) => toGatewayError(err, logger, context),
+            toGatewayError: (err, context) => toGatewayError(err, logger, metrics, context),
             frontendUpgrade: frontendProxy?.upgrade,
           }),
         );
@@ -210,7 +230,10 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       shuttingDown = true;
       idp.stop();
       sockets.closeAll();
-      if (server) await closeServer(server, 10_000);
+      await Promise.all([
+        server ? closeServer(server, options.shutdownGraceMs ?? 10_000) : undefined,
+        metricsServer ? closeServer(metricsServer, 1_000) : undefined,
+      ]);
       agents.http.destroy();
       agents.https.destroy();
       if (redis) await redis.quit().catch(() => redis.disconnect());
@@ -227,6 +250,19 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
       resolve();
     });
     server.closeIdleConnections();
+  });
+}
+
+function whenReady(redis: RedisClient, limitMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, limitMs);
+    redis.once('ready', done);
   });
 }
 

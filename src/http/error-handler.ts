@@ -2,7 +2,14 @@ import type { ErrorRequestHandler, Response } from 'express';
 import type { Logger } from '../observability/logger.js';
 import { describeError } from '../observability/logger.js';
 import type { CookieRules } from '../session/cookies.js';
-import { GatewayError, MethodNotAllowedError, RateLimitedError, SessionExpiredError } from './errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import {
+  GatewayError,
+  MethodNotAllowedError,
+  RateLimitedError,
+  SessionExpiredError,
+  SessionStoreUnavailableError,
+} from './errors.js';
 import { errorPage } from './pages.js';
 
 /** Routes that browsers navigate to (login, callback) set this so their errors render as a page. */
@@ -17,7 +24,13 @@ function clientErrorStatus(err: unknown): number | undefined {
 }
 
 /** Any error as the contract's status and code; unknown errors are a 500 (a bug, logged as such). */
-export function toGatewayError(err: unknown, logger: Logger, context: Record<string, unknown>): GatewayError {
+export function toGatewayError(
+  err: unknown,
+  logger: Logger,
+  metrics: Metrics,
+  context: Record<string, unknown>,
+): GatewayError {
+  if (err instanceof SessionStoreUnavailableError) metrics.storeErrors.inc();
   if (err instanceof GatewayError) {
     logger[err.status >= 500 ? 'warn' : 'info'](
       { ...context, status: err.status, error: err.code },
@@ -48,9 +61,9 @@ export function writeError(res: Response, err: GatewayError, cookies: CookieRule
   else res.json({ error: err.code, message: err.message });
 }
 
-export function errorHandler(logger: Logger, cookies: CookieRules): ErrorRequestHandler {
+export function errorHandler(logger: Logger, metrics: Metrics, cookies: CookieRules): ErrorRequestHandler {
   return (err: unknown, req, res, next) => {
-    const mapped = toGatewayError(err, logger, { method: req.method, path: req.path });
+    const mapped = toGatewayError(err, logger, metrics, { method: req.method, path: req.path });
     if (res.headersSent) {
       // Too late for a clean answer: cut the connection so the client sees a failure, not a truncated 200.
       next(err);

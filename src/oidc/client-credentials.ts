@@ -40,7 +40,9 @@ export class ClientCredentials {
 
   private async request(scope: string): Promise<CachedToken> {
     try {
-      const response = await client.clientCredentialsGrant(this.idp.config, scope ? { scope } : {});
+      const response = await this.idp.call('client_credentials', () =>
+        client.clientCredentialsGrant(this.idp.config, scope ? { scope } : {}),
+      );
       const token = {
         accessToken: response.access_token,
         ...accessTokenTimes(response.access_token, response.expires_in, Date.now()),

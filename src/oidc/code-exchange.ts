@@ -3,6 +3,7 @@ import { IdpUnavailableError, LoginError } from '../http/errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
 import type { TokenSet } from '../session/record.js';
 import { isTransientIdpError } from './idp-errors.js';
+import type { IdentityProvider } from './provider.js';
 import { accessTokenTimes, tokenSetFrom } from './token-response.js';
 
 export interface ExchangeResult {
@@ -29,7 +30,7 @@ export interface ExchangeInput {
  * `idp_unavailable`.
  */
 export async function exchangeCode(
-  configuration: client.Configuration,
+  idp: IdentityProvider,
   input: ExchangeInput,
   logger: Logger,
 ): Promise<ExchangeResult> {
@@ -37,12 +38,14 @@ export async function exchangeCode(
   currentUrl.search = input.callbackQuery;
   let response: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
   try {
-    response = await client.authorizationCodeGrant(configuration, currentUrl, {
-      pkceCodeVerifier: input.codeVerifier,
-      expectedState: input.expectedState,
-      expectedNonce: input.expectedNonce,
-      idTokenExpected: true,
-    });
+    response = await idp.call('code_exchange', () =>
+      client.authorizationCodeGrant(idp.config, currentUrl, {
+        pkceCodeVerifier: input.codeVerifier,
+        expectedState: input.expectedState,
+        expectedNonce: input.expectedNonce,
+        idTokenExpected: true,
+      }),
+    );
   } catch (err) {
     if (isTransientIdpError(err)) {
       logger.warn({ err: describeError(err) }, 'code exchange: IdP unreachable');
@@ -62,20 +65,20 @@ export async function exchangeCode(
     tokens: tokenSetFrom(response),
     ...accessTokenTimes(response.access_token, response.expires_in, Date.now()),
     idTokenClaims,
-    userInfo: await fetchUserInfo(configuration, response.access_token, String(idTokenClaims.sub), logger),
+    userInfo: await fetchUserInfo(idp, response.access_token, String(idTokenClaims.sub), logger),
   };
 }
 
 /** UserInfo is a bonus: an IdP whose access tokens it will not accept (audience-bound JWTs) still signs in. */
 async function fetchUserInfo(
-  configuration: client.Configuration,
+  idp: IdentityProvider,
   accessToken: string,
   sub: string,
   logger: Logger,
 ): Promise<Record<string, unknown> | undefined> {
-  if (!configuration.serverMetadata().userinfo_endpoint) return undefined;
+  if (!idp.metadata.userinfo_endpoint) return undefined;
   try {
-    return { ...(await client.fetchUserInfo(configuration, accessToken, sub)) };
+    return { ...(await idp.call('userinfo', () => client.fetchUserInfo(idp.config, accessToken, sub))) };
   } catch (err) {
     logger.warn({ sub, err: describeError(err) }, 'UserInfo request failed; using ID token claims only');
     return undefined;

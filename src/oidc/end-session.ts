@@ -1,31 +1,34 @@
 import * as client from 'openid-client';
 import { describeError, type Logger } from '../observability/logger.js';
+import type { IdentityProvider } from './provider.js';
 
 /**
  * RP-initiated logout URL: the IdP's end_session_endpoint with id_token_hint, client_id and
  * post_logout_redirect_uri, or "/" when the IdP has none (or we hold no ID token).
  */
 export function buildLogoutUrl(
-  configuration: client.Configuration | undefined,
+  idp: IdentityProvider,
   idToken: string | undefined,
   publicUrl: string,
 ): string {
-  if (!configuration?.serverMetadata().end_session_endpoint || idToken === undefined) return '/';
+  if (!idp.ready || !idp.metadata.end_session_endpoint || idToken === undefined) return '/';
   return client
-    .buildEndSessionUrl(configuration, { id_token_hint: idToken, post_logout_redirect_uri: `${publicUrl}/` })
+    .buildEndSessionUrl(idp.config, { id_token_hint: idToken, post_logout_redirect_uri: `${publicUrl}/` })
     .toString();
 }
 
-/** RFC 7009 revocation of the refresh token, when the IdP supports it. Never fails the logout. */
+/** RFC 7009 revocation of a refresh token, when the IdP supports it. Never fails the caller. */
 export async function revokeRefreshToken(
-  configuration: client.Configuration | undefined,
+  idp: IdentityProvider,
   refreshToken: string | undefined,
   logger: Logger,
   sub: string,
 ): Promise<void> {
-  if (!configuration?.serverMetadata().revocation_endpoint || refreshToken === undefined) return;
+  if (!idp.ready || !idp.metadata.revocation_endpoint || refreshToken === undefined) return;
   try {
-    await client.tokenRevocation(configuration, refreshToken, { token_type_hint: 'refresh_token' });
+    await idp.call('revocation', () =>
+      client.tokenRevocation(idp.config, refreshToken, { token_type_hint: 'refresh_token' }),
+    );
     logger.info({ sub }, 'refresh token revoked');
   } catch (err) {
     logger.warn({ sub, err: describeError(err) }, 'refresh token revocation failed');

@@ -2,6 +2,8 @@ import * as client from 'openid-client';
 import type { GatewayConfig } from '../config/types.js';
 import { IdpUnavailableError } from '../http/errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
+import type { IdpOperation, Metrics } from '../observability/metrics.js';
+import { isTransientIdpError } from './idp-errors.js';
 
 /** Seconds; applies to discovery and every later request to the IdP. */
 const IDP_TIMEOUT_SEC = 10;
@@ -22,6 +24,7 @@ export class IdentityProvider {
   constructor(
     private readonly oidc: GatewayConfig['oidc'],
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
   ) {
     this.discovered = new Promise((resolve) => (this.resolveDiscovered = resolve));
   }
@@ -55,10 +58,24 @@ export class IdentityProvider {
     return this.config.serverMetadata();
   }
 
+  /** Every call to the IdP goes through here: timed, and failures counted, by operation. */
+  async call<T>(operation: IdpOperation, request: () => Promise<T>): Promise<T> {
+    const stop = this.metrics.idpDuration.startTimer({ operation });
+    try {
+      const result = await request();
+      stop({ outcome: 'ok' });
+      return result;
+    } catch (err) {
+      stop({ outcome: isTransientIdpError(err) ? 'unreachable' : 'refused' });
+      this.metrics.idpErrors.inc({ operation });
+      throw err;
+    }
+  }
+
   private async attempt(n: number): Promise<void> {
     if (this.stopped) return;
     try {
-      this.configuration = await this.discover();
+      this.configuration = await this.call('discovery', () => this.discover());
       this.logger.info({ issuer: this.oidc.issuer, attempts: n }, 'OpenID Provider discovered');
       this.warnAboutMetadata(this.configuration.serverMetadata());
       this.resolveDiscovered();

@@ -3,11 +3,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import * as client from 'openid-client';
 import { IdpUnavailableError, SessionExpiredError, SessionStoreUnavailableError } from '../http/errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { StoreKeys } from '../session/keys.js';
 import type { KvStore } from '../session/kv-store.js';
-import { needsRefresh, userClaims, type SessionRecord, type TokenSet } from '../session/record.js';
+import { needsRefresh, userClaims, type SessionRecord } from '../session/record.js';
 import type { LoadedSession, SessionRecords } from '../session/session-records.js';
 import type { Vault } from '../session/vault.js';
+import { revokeRefreshToken } from './end-session.js';
 import { classifyRefreshError } from './idp-errors.js';
 import type { IdentityProvider } from './provider.js';
 import { accessTokenTimes, tokenSetFrom } from './token-response.js';
@@ -34,6 +36,7 @@ export interface TokenRefresherDeps {
   vault: Vault;
   logger: Logger;
   refreshSkewMs: number;
+  metrics: Metrics;
   /** Told when a refresh ends a session (its WebSockets are closed, its index entries removed). */
   onSessionEnded: (sid: string, record: SessionRecord) => void;
 }
@@ -74,6 +77,7 @@ export class TokenRefresher {
     const lockKey = keys.refreshLock(sid);
     const owner = randomUUID();
     const giveUpAt = Date.now() + LOCK_WAIT_MS;
+    let stopWaitTimer: (() => void) | undefined;
     for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
       if (await kv.setIfAbsent(lockKey, owner, LOCK_TTL_MS)) {
         try {
@@ -90,6 +94,7 @@ export class TokenRefresher {
         }
       }
       // Another instance is refreshing this session: wait for it, then take its result.
+      stopWaitTimer ??= this.deps.metrics.refreshLockWait.startTimer();
       await delay(wait);
       if (await kv.exists(lockKey)) {
         if (Date.now() > giveUpAt)
@@ -97,7 +102,11 @@ export class TokenRefresher {
         continue;
       }
       const current = await this.readOrExpire(sid);
-      if (!needsRefresh(current.record, Date.now(), this.deps.refreshSkewMs)) return current;
+      if (!needsRefresh(current.record, Date.now(), this.deps.refreshSkewMs)) {
+        stopWaitTimer();
+        this.deps.metrics.refreshes.inc({ outcome: 'shared' });
+        return current;
+      }
       // The other refresh failed transiently (session kept, token still stale): try ourselves.
     }
   }
@@ -105,7 +114,10 @@ export class TokenRefresher {
   private async refreshHoldingLock(sid: string): Promise<LoadedSession> {
     const { logger, kv, keys, vault } = this.deps;
     const current = await this.readOrExpire(sid);
-    if (!needsRefresh(current.record, Date.now(), this.deps.refreshSkewMs)) return current;
+    if (!needsRefresh(current.record, Date.now(), this.deps.refreshSkewMs)) {
+      this.deps.metrics.refreshes.inc({ outcome: 'shared' });
+      return current;
+    }
 
     const spent = current.record.tokens.refreshToken;
     if (spent === undefined) {
@@ -122,14 +134,18 @@ export class TokenRefresher {
         { sub: current.record.sub },
         'refresh: spent refresh token seen again; using the result of its refresh',
       );
+      this.deps.metrics.refreshes.inc({ outcome: 'grace' });
       return this.store(current, JSON.parse(fromGrace) as RefreshedTokens);
     }
 
     let response: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
     try {
-      response = await client.refreshTokenGrant(this.deps.idp.config, spent);
+      response = await this.deps.idp.call('refresh', () =>
+        client.refreshTokenGrant(this.deps.idp.config, spent),
+      );
     } catch (err) {
       const kind = classifyRefreshError(err);
+      this.deps.metrics.refreshes.inc({ outcome: kind === 'terminal' ? 'terminal' : 'transient' });
       if (kind === 'terminal') {
         await this.endSession(current, 'the IdP refused the refresh', err);
         throw new SessionExpiredError();
@@ -148,6 +164,7 @@ export class TokenRefresher {
     }
     await kv.set(graceKey, vault.seal(JSON.stringify(refreshed), sid, GRACE_PURPOSE), GRACE_MS);
     const stored = await this.store(current, refreshed);
+    this.deps.metrics.refreshes.inc({ outcome: 'ok' });
     logger.info(
       {
         sub: current.record.sub,
@@ -181,7 +198,12 @@ export class TokenRefresher {
       const latest = await this.deps.records.read(base.sid);
       if (!latest) {
         // Logged out while we refreshed: nothing to keep the new tokens for.
-        await this.revokeOrphan(refreshed.tokens);
+        await revokeRefreshToken(
+          this.deps.idp,
+          refreshed.tokens.refreshToken,
+          this.deps.logger,
+          base.record.sub,
+        );
         throw new SessionExpiredError();
       }
       current = latest;
@@ -201,13 +223,7 @@ export class TokenRefresher {
       'session ended by refresh',
     );
     await this.deps.records.delete(session.sid);
+    this.deps.metrics.logouts.inc({ kind: 'refresh' });
     this.deps.onSessionEnded(session.sid, session.record);
-  }
-
-  private async revokeOrphan(tokens: TokenSet): Promise<void> {
-    if (!tokens.refreshToken || !this.deps.idp.metadata.revocation_endpoint) return;
-    await client
-      .tokenRevocation(this.deps.idp.config, tokens.refreshToken, { token_type_hint: 'refresh_token' })
-      .catch(() => undefined);
   }
 }

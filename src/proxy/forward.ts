@@ -6,6 +6,7 @@ import { createProxyMiddleware, type RequestHandler as ProxyHandler } from 'http
 import type { RouteConfig } from '../config/types.js';
 import { BadGatewayError, GatewayTimeoutError } from '../http/errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 import { dropGatewaySetCookies } from './upstream-headers.js';
 
 /**
@@ -24,6 +25,7 @@ export function createUpstreamAgents(): { http: http.Agent; https: https.Agent }
 }
 
 export interface ForwardDeps {
+  metrics: Metrics;
   agents: { http: http.Agent; https: https.Agent };
   gatewayCookies: string[];
   logger: Logger;
@@ -32,7 +34,12 @@ export interface ForwardDeps {
 }
 
 const TIMED_OUT = Symbol('upstream timed out');
-type TimedRequest = http.IncomingMessage & { [TIMED_OUT]?: boolean };
+const STARTED = Symbol('upstream request started');
+type TimedRequest = http.IncomingMessage & { [TIMED_OUT]?: boolean; [STARTED]?: bigint };
+
+function secondsSince(start: bigint | undefined): number {
+  return start === undefined ? 0 : Number(process.hrtime.bigint() - start) / 1e9;
+}
 
 /**
  * The last step of the /api pipeline: streams the request to the route's upstream and the answer back,
@@ -50,6 +57,7 @@ export function createForwarder(route: RouteConfig, deps: ForwardDeps): ProxyHan
     agent: target.protocol === 'https:' ? deps.agents.https : deps.agents.http,
     on: {
       proxyReq: (proxyReq, req) => {
+        (req as TimedRequest)[STARTED] = process.hrtime.bigint();
         const timer = setTimeout(() => {
           (req as TimedRequest)[TIMED_OUT] = true;
           proxyReq.destroy(new Error('upstream response timeout'));
@@ -57,11 +65,19 @@ export function createForwarder(route: RouteConfig, deps: ForwardDeps): ProxyHan
         proxyReq.once('response', () => clearTimeout(timer));
         proxyReq.once('close', () => clearTimeout(timer));
       },
-      proxyRes: (proxyRes) => {
+      proxyRes: (proxyRes, req) => {
+        deps.metrics.upstreamDuration.observe(
+          { route: route.prefix, status: String(proxyRes.statusCode) },
+          secondsSince((req as TimedRequest)[STARTED]),
+        );
         dropGatewaySetCookies(proxyRes.headers, deps.gatewayCookies);
       },
       error: (err, req, res) => {
         const timedOut = (req as TimedRequest)[TIMED_OUT] === true;
+        deps.metrics.upstreamDuration.observe(
+          { route: route.prefix, status: timedOut ? '504' : '502' },
+          secondsSince((req as TimedRequest)[STARTED]),
+        );
         deps.logger.warn(
           { route: route.prefix, timedOut, err: describeError(err) },
           'upstream request failed',

@@ -94,4 +94,15 @@ describe('any OpenID Provider by configuration', () => {
     const retries = again.logs.json().filter((l) => l.msg === 'OpenID Provider discovery failed; retrying');
     expect(retries.length).toBeGreaterThanOrEqual(1);
   });
+
+  it('too many login starts from one client: 429 rate_limited with Retry-After', async () => {
+    const s = await stack({ loginRateLimit: 3 });
+    for (let i = 0; i < 3; i++)
+      expect((await fetch(`${s.baseUrl}/auth/login`, { redirect: 'manual' })).status).toBe(302);
+    const limited = await fetch(`${s.baseUrl}/auth/login`, { redirect: 'manual' });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('60');
+    expect(limited.headers.get('cache-control')).toBe('no-store');
+    expect(await limited.text()).toContain('<code id="error-code">rate_limited</code>');
+  });
 });

@@ -31,6 +31,7 @@ export function backchannelLogout(deps: AuthDeps, validator: LogoutTokenValidato
     }
     const ended = await deps.sessionIndex.endSessions({ idpSid: claims.sid, sub: claims.sub });
     for (const hash of ended) deps.onSessionHashEnded(hash);
+    deps.metrics.logouts.inc({ kind: 'backchannel' }, ended.length);
     deps.logger.info({ sub: claims.sub, sid: claims.sid, sessions: ended.length }, 'back-channel logout');
     res.status(200).end();
   };

@@ -4,7 +4,7 @@ import { LOGIN_LIFETIME_MS } from '../../session/pending-logins.js';
 import { newSessionTimes, userClaims, type SessionRecord } from '../../session/record.js';
 import { destroySession, regenerateSession, saveSession } from '../../session/express-session.js';
 import { preferHtmlErrors } from '../error-handler.js';
-import { LoginError } from '../errors.js';
+import { GatewayError, LoginError } from '../errors.js';
 import { signedInPage } from '../pages.js';
 import type { AuthDeps } from './deps.js';
 
@@ -19,6 +19,19 @@ function queryString(req: Request, name: string): string | undefined {
  * Every failure is a 4xx page and leaves no session; an unreachable IdP is a 503 page.
  */
 export function callback(deps: AuthDeps) {
+  const complete = completeLogin(deps);
+  return async (req: Request, res: Response): Promise<void> => {
+    try {
+      await complete(req, res);
+      deps.metrics.logins.inc({ outcome: 'ok' });
+    } catch (err) {
+      deps.metrics.logins.inc({ outcome: err instanceof GatewayError ? err.code : 'error' });
+      throw err;
+    }
+  };
+}
+
+function completeLogin(deps: AuthDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     preferHtmlErrors(res);
     res.setHeader('Cache-Control', 'no-store');
@@ -54,7 +67,7 @@ export function callback(deps: AuthDeps) {
     }
 
     const result = await exchangeCode(
-      deps.idp.config,
+      deps.idp,
       {
         redirectUri: deps.config.redirectUri,
         callbackQuery: new URL(req.originalUrl, 'http://callback.invalid').search,

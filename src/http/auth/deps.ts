@@ -1,5 +1,6 @@
 import type { GatewayConfig } from '../../config/types.js';
 import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
 import type { IdentityProvider } from '../../oidc/provider.js';
 import type { CookieRules } from '../../session/cookies.js';
 import type { KvStore } from '../../session/kv-store.js';
@@ -25,4 +26,5 @@ export interface AuthDeps {
   /** Told when a session known only by its hash ends (back-channel logout). */
   onSessionHashEnded: (sessionHash: string) => void;
   sessionIndex: SessionIndex;
+  metrics: Metrics;
 }

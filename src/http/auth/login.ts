@@ -11,10 +11,10 @@ const RATE_WINDOW_MS = 60_000;
 export function login(deps: AuthDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     preferHtmlErrors(res);
+    const configuration = deps.idp.config; // 503 idp_unavailable until discovery succeeded
     const hits = await deps.kv.hit(deps.keys.loginRateLimit(req.ip ?? 'unknown'), RATE_WINDOW_MS);
     if (hits > deps.loginRateLimit) throw new RateLimitedError(RATE_WINDOW_MS / 1000);
 
-    const configuration = deps.idp.config;
     const returnTo = safeReturnTo(req.query.returnTo, deps.config.publicUrl);
     const request = await buildAuthorizationRequest(configuration, deps.config.oidc, deps.config.redirectUri);
     const loginId = deps.cookies.issueLoginId(req, res);

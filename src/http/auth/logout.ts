@@ -17,14 +17,14 @@ export function logout(deps: AuthDeps) {
       const sid = req.sessionID;
       await destroySession(req);
       deps.onSessionEnded(sid, record);
+      deps.metrics.logouts.inc({ kind: 'rp' });
     }
     deps.cookies.clearSessionCookie(res);
 
-    const configuration = deps.idp.ready ? deps.idp.config : undefined;
     let logoutUrl = '/';
     if (record) {
-      await revokeRefreshToken(configuration, record.tokens.refreshToken, deps.logger, record.sub);
-      logoutUrl = buildLogoutUrl(configuration, record.tokens.idToken, deps.config.publicUrl);
+      await revokeRefreshToken(deps.idp, record.tokens.refreshToken, deps.logger, record.sub);
+      logoutUrl = buildLogoutUrl(deps.idp, record.tokens.idToken, deps.config.publicUrl);
       deps.logger.info({ sub: record.sub, sid: record.idpSid }, 'signed out');
     }
     if (hasCsrfHeader(req)) res.status(200).json({ logoutUrl });
