@@ -65,7 +65,12 @@ export function createForwarder(route: RouteConfig, deps: ForwardDeps): ProxyHan
         proxyReq.once('response', () => clearTimeout(timer));
         proxyReq.once('close', () => clearTimeout(timer));
       },
-      proxyRes: (proxyRes, req) => {
+      proxyRes: (proxyRes, req, res) => {
+        // An upstream that dies mid-body: cut the client's response too, so it sees a failure rather
+        // than a short body or a response that never ends.
+        proxyRes.once('close', () => {
+          if (!proxyRes.complete) res.destroy();
+        });
         deps.metrics.upstreamDuration.observe(
           { route: route.prefix, status: String(proxyRes.statusCode) },
           secondsSince((req as TimedRequest)[STARTED]),

@@ -28,6 +28,15 @@ export function createRedisClient(config: RedisConfig): RedisClient | undefined 
         redisOptions: COMMON,
       });
     case 'sentinel':
-      return new Redis({ ...COMMON, sentinels: config.sentinels, name: config.name, role: 'master' });
+      return new Redis({
+        ...COMMON,
+        sentinels: config.sentinels,
+        name: config.name,
+        role: 'master',
+        // Listen for +switch-master on the sentinels and reconnect at once. Without it, a master that
+        // hangs (instead of closing its connections) keeps this client talking to it after the
+        // sentinels promoted a replica: every command times out, 503 until the process dies.
+        failoverDetector: true,
+      });
   }
 }

@@ -119,6 +119,13 @@ export interface TestIdp {
   tokenRequestAuth: Array<'basic' | 'body'>;
   /** true: every connection and request is answered with a TCP reset (existing sockets are reset too). */
   setDown(down: boolean): void;
+  /**
+   * true: requests are accepted but never answered (a hung IdP). false: the held requests are dropped
+   * unanswered (never processed) and new ones are served again.
+   */
+  setHanging(hanging: boolean): void;
+  /** How many requests are held by setHanging(true). */
+  heldRequests(): number;
   /** Register another client after start (e.g. once the gateway's port is known). */
   addClient(client: IdpClient): void;
   /** The accounts the IdP knows by name (defaults merged with options.accounts). */
@@ -288,6 +295,8 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
   const lastAuthorizationRequests: URLSearchParams[] = [];
   const tokenRequestAuth: Array<'basic' | 'body'> = [];
   let down = false;
+  let hanging = false;
+  const held = new Set<IncomingMessage>();
   const sockets = new Set<Socket>();
   // Set once the provider exists (the server listens first so the issuer port is known).
   const app: { handler?: (req: IncomingMessage, res: ServerResponse) => void } = {};
@@ -296,6 +305,10 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
   const server = createServer((req, res) => {
     if (down || !app.handler) {
       req.socket.resetAndDestroy();
+      return;
+    }
+    if (hanging) {
+      held.add(req);
       return;
     }
     const u = new URL(req.url ?? '/', 'http://idp.invalid');
@@ -574,6 +587,14 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
         sockets.clear();
       }
     },
+    setHanging: (value: boolean) => {
+      hanging = value;
+      if (!value) {
+        for (const req of held) req.socket.destroy();
+        held.clear();
+      }
+    },
+    heldRequests: () => held.size,
     addClient: (c: IdpClient) => {
       registered.set(c.client_id, c);
       const meta = clientMetadata(c);

@@ -47,6 +47,10 @@ export interface RedisServer {
   pause(): void;
   /** SIGCONT. */
   resume(): void;
+  /** SIGKILL, awaiting the exit: the port refuses connections until restart(). */
+  kill(): Promise<void>;
+  /** (Kills if needed and) starts the server again on the same port and directory. */
+  restart(): Promise<void>;
   /** What redis-server printed (its log goes to our pipe, never to the console). */
   output(): string;
 }
@@ -77,7 +81,11 @@ const READY = /Ready to accept connections/;
 const START_TIMEOUT_MS = 10_000;
 
 /** Spawns one redis-server and resolves once it logged that it accepts connections. */
-async function spawnRedis(port: number, dir: string): Promise<{ child: ChildProcess; output: () => string }> {
+async function spawnRedis(
+  port: number,
+  dir: string,
+  appendOnly = false,
+): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(
     'redis-server',
     [
@@ -88,7 +96,9 @@ async function spawnRedis(port: number, dir: string): Promise<{ child: ChildProc
       '--save',
       '',
       '--appendonly',
-      'no',
+      appendOnly ? 'yes' : 'no',
+      '--appendfsync',
+      'always',
       '--dir',
       dir,
       '--daemonize',
@@ -162,7 +172,12 @@ async function renderValue(client: Redis, key: string, type: string): Promise<st
   }
 }
 
-export async function startRedis(): Promise<RedisServer> {
+export interface StartRedisOptions {
+  /** AOF with fsync on every write, so kill() + restart() keeps every key. Default false. */
+  appendOnly?: boolean;
+}
+
+export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
   installExitHook();
   const dir = await mkdtemp(join(tmpdir(), 'bff-test-redis-'));
   let started: { child: ChildProcess; output: () => string } | undefined;
@@ -172,7 +187,7 @@ export async function startRedis(): Promise<RedisServer> {
   for (let attempt = 0; attempt < 5 && !started; attempt++) {
     port = await freePort();
     try {
-      started = await spawnRedis(port, dir);
+      started = await spawnRedis(port, dir, options.appendOnly);
     } catch (err) {
       lastError = err;
       if (!(err instanceof Error && /already in use/i.test(err.message))) break;
@@ -182,7 +197,7 @@ export async function startRedis(): Promise<RedisServer> {
     await rm(dir, { recursive: true, force: true });
     throw lastError instanceof Error ? lastError : new Error('redis-server failed to start');
   }
-  const { child, output } = started;
+  let { child, output } = started;
   const pid = child.pid ?? -1;
 
   const client = new Redis({
@@ -224,13 +239,27 @@ export async function startRedis(): Promise<RedisServer> {
     pid,
     dir,
     client,
-    output,
+    output: () => output(),
     stop,
     pause: () => {
       child.kill('SIGSTOP');
     },
     resume: () => {
       child.kill('SIGCONT');
+    },
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    },
+    restart: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, 'exit');
+        child.kill('SIGKILL');
+        await exited;
+      }
+      ({ child, output } = await spawnRedis(port, dir, options.appendOnly));
     },
     flush: async () => {
       await client.flushall();

@@ -82,6 +82,12 @@ export async function startUpstream(): Promise<Upstream> {
         sseWaiters.push(() => res.end('data: last\n\n'));
         return;
       }
+      if (path === '/reset-mid-body') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': 1_000_000 });
+        res.write(Buffer.alloc(64 * 1024, 1));
+        setImmediate(() => req.socket.resetAndDestroy());
+        return;
+      }
       if (path === '/set-cookie') {
         res.setHeader('set-cookie', [
           'bff-session=evil; Path=/',
