@@ -144,7 +144,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
-  app.use(requestLog(logger));
+  // Request lines are logged at info: below that level pino-http would only cost time.
+  if (logger.isLevelEnabled('info')) app.use(requestLog(logger));
   app.use(requestMetrics(metrics));
   app.use(securityHeaders(config));
   app.use(guardPath);
