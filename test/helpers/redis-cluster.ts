@@ -203,7 +203,8 @@ export function assertionClient(port: number): Redis {
 
 /**
  * Polls `check` (short awaits, never a fixed sleep) until it returns a value other than
- * undefined/false, and returns that value; throws naming `what` after `limitMs`.
+ * undefined/false, and returns that value; throws naming `what` after `limitMs`, also when a
+ * single check hangs.
  */
 export async function waitUntil<T>(
   what: string,
@@ -214,11 +215,17 @@ export async function waitUntil<T>(
   const deadline = Date.now() + limitMs;
   let last: unknown;
   for (;;) {
+    let timer: NodeJS.Timeout | undefined;
+    const hung = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('check still pending')), Math.max(deadline - Date.now(), 1));
+    });
     try {
-      const value = await check();
+      const value = await Promise.race([check(), hung]);
       if (value !== undefined && value !== false) return value;
     } catch (err) {
       last = err;
+    } finally {
+      clearTimeout(timer);
     }
     if (Date.now() > deadline)
       throw new Error(
@@ -336,25 +343,40 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterServer
       '0',
       '--cluster-yes',
     ]);
-    for (const node of nodes) {
-      await waitUntil(`cluster_state:ok on ${node.address}`, async () => {
-        const info = await node.client.cluster('INFO');
-        return (
-          /cluster_state:ok/.test(info) &&
-          new RegExp(`cluster_known_nodes:${masters}\\b`).test(info) &&
-          /cluster_slots_assigned:16384\b/.test(info)
-        );
-      });
-    }
+    // One deadline for all nodes, so a cluster that never forms fails well inside a hook timeout.
+    await waitUntil(
+      'cluster_state:ok on every node',
+      async () => {
+        for (const node of nodes) {
+          const info = String(await node.client.cluster('INFO'));
+          const ok =
+            /cluster_state:ok/.test(info) &&
+            new RegExp(`cluster_known_nodes:${masters}\\b`).test(info) &&
+            /cluster_slots_assigned:16384\b/.test(info);
+          if (!ok) return false;
+        }
+        return true;
+      },
+      10_000,
+    );
     client = new Cluster(
       nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
       { redisOptions: { maxRetriesPerRequest: 1, commandTimeout: 5_000 } },
     );
     client.on('error', () => {});
-    await client.ping(); // queued until the client has the slot map
+    const assertions = client;
+    await waitUntil(
+      'the assertion Cluster client to be ready',
+      async () => {
+        return (await assertions.ping()) === 'PONG'; // queued until the client has the slot map
+      },
+      10_000,
+    );
   } catch (err) {
+    const logs = nodes.map((n) => `--- ${n.address}\n${n.output().slice(-3000)}`).join('\n');
     await stop();
-    throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`the Redis Cluster did not start: ${reason}\n${logs}`, { cause: err });
   }
   const cluster = client;
 

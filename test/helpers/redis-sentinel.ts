@@ -47,6 +47,12 @@ export interface RedisSentinelSetup {
   master(): Promise<SentinelNode>;
   /** Resolves once the master has at least one replica acknowledging every write so far (`WAIT 1`). */
   waitForReplication(limitMs?: number): Promise<void>;
+  /**
+   * Resolves once the current master has a replica in sync that every sentinel sees as healthy.
+   * Slow after a failover: the sentinels turn a returning old master into a replica only some
+   * 10-20 s after it answers again (fixed periods inside Sentinel).
+   */
+  waitForReplica(limitMs?: number): Promise<void>;
   /** SIGKILL the current master (a crash: connections are closed at once). Returns its port. */
   killMaster(): Promise<number>;
   /** SIGSTOP the current master (a hang: the port stays open, nothing answers). Returns its port. */
@@ -106,6 +112,43 @@ export async function startRedisSentinel(): Promise<RedisSentinelSetup> {
     `dump-${port}.rdb`,
   ];
 
+  /**
+   * Every sentinel names `master`, knows the two other sentinels and one healthy replica, and that
+   * replica's link to the master is up.
+   */
+  const waitForTopology = async (master: SentinelNode, limitMs = 15_000): Promise<void> => {
+    const replicaPort = await waitUntil(
+      `a replica of ${master.address} in sync`,
+      async () => {
+        const info = await master.client.info('replication');
+        return /^role:master/m.test(info) && /^slave\d+:.*port=(\d+),state=online/m.exec(info)?.[1];
+      },
+      limitMs,
+    );
+    const replica = servers.find((s) => s.port === Number(replicaPort));
+    if (!replica) throw new Error(`unknown replica on port ${replicaPort}`);
+    await waitUntil(
+      `the replica ${replica.address} to see its master`,
+      async () => /master_link_status:up/.test(await replica.client.info('replication')),
+      limitMs,
+    );
+    for (const sentinel of sentinels) {
+      await waitUntil(
+        `${sentinel.address} to see the master, a healthy replica and the other sentinels`,
+        async () => {
+          const m = fields(await sentinel.client.call('SENTINEL', 'MASTER', name));
+          if (m.port !== String(master.port) || m.flags !== 'master' || m['num-other-sentinels'] !== '2')
+            return false;
+          const replicas = (await sentinel.client.call('SENTINEL', 'REPLICAS', name)) as unknown[];
+          return replicas
+            .map(fields)
+            .some((r) => r.port === replicaPort && r.flags === 'slave' && r['master-link-status'] === 'ok');
+        },
+        limitMs,
+      );
+    }
+  };
+
   try {
     const master = withClient(await spawnRedisProcess((port) => dataArgs(port)));
     servers.push(master);
@@ -142,26 +185,14 @@ export async function startRedisSentinel(): Promise<RedisSentinelSetup> {
       sentinels.push(withClient(proc));
     }
 
-    const replica = servers[1]!;
-    await waitUntil('the replica to be in sync', async () =>
-      /master_link_status:up/.test(await replica.client.info('replication')),
-    );
-    for (const sentinel of sentinels) {
-      await waitUntil(
-        `${sentinel.address} to see the master, the replica and the other sentinels`,
-        async () => {
-          const m = fields(await sentinel.client.call('SENTINEL', 'MASTER', name));
-          if (m.flags !== 'master' || m['num-slaves'] !== '1' || m['num-other-sentinels'] !== '2')
-            return false;
-          const replicas = (await sentinel.client.call('SENTINEL', 'REPLICAS', name)) as unknown[];
-          const r = fields(replicas[0]);
-          return r.flags === 'slave' && r['master-link-status'] === 'ok';
-        },
-      );
-    }
+    await waitForTopology(servers[0]!);
   } catch (err) {
+    const logs = all()
+      .map((n) => `--- ${n.address}\n${n.output().slice(-3000)}`)
+      .join('\n');
     await stop();
-    throw err;
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`the Redis Sentinel setup did not start: ${reason}\n${logs}`, { cause: err });
   }
 
   const masterPort = async (): Promise<number> => {
@@ -198,6 +229,9 @@ export async function startRedisSentinel(): Promise<RedisSentinelSetup> {
         async () => Number(await node.client.call('WAIT', '1', '1000')) >= 1,
         limitMs,
       );
+    },
+    async waitForReplica(limitMs = 15_000) {
+      await waitForTopology(await master(), limitMs);
     },
     async killMaster() {
       const node = await master();
