@@ -56,10 +56,18 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
  */
 export function describeError(err: unknown): Record<string, unknown> {
   if (!(err instanceof Error)) return { message: String(err) };
-  const e = err as Error & { code?: unknown; error?: unknown; status?: unknown; cause?: unknown };
+  const e = err as Error & {
+    code?: unknown;
+    error?: unknown;
+    error_description?: unknown;
+    status?: unknown;
+    cause?: unknown;
+  };
   const out: Record<string, unknown> = { type: e.name, message: e.message };
   if (typeof e.code === 'string') out.code = e.code;
   if (typeof e.error === 'string') out.error = e.error;
+  // The IdP's own words ("PKCE verification failed", "grant request is invalid"): the key to most login problems.
+  if (typeof e.error_description === 'string') out.error_description = e.error_description.slice(0, 300);
   if (typeof e.status === 'number') out.status = e.status;
   if (e.cause instanceof Error) out.cause = { type: e.cause.name, message: e.cause.message };
   return out;
