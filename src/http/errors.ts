@@ -79,10 +79,12 @@ export class GatewayTimeoutError extends GatewayError {
   }
 }
 
-/** Failures of the login callback; shown as an HTML page, never a session. */
-export type LoginErrorCode = 'invalid_state' | 'login_expired' | 'exchange_failed' | string;
+/**
+ * Failures of the login callback, shown as an HTML page and never a session: `invalid_state`,
+ * `login_expired`, `exchange_failed`, or the IdP's own error code (`access_denied`, ...).
+ */
 export class LoginError extends GatewayError {
-  constructor(code: LoginErrorCode, message: string, status = 400, options?: ErrorOptions) {
+  constructor(code: string, message: string, status = 400, options?: ErrorOptions) {
     super(status, code, message, options);
   }
 }

@@ -42,7 +42,11 @@ export class SessionSockets {
 
   /** Closes the session's sockets with a "going away" close frame. */
   close(sessionHash: string): void {
-    for (const socket of this.bySession.get(sessionHash) ?? []) socket.end(GOING_AWAY);
+    for (const socket of this.bySession.get(sessionHash) ?? []) {
+      socket.end(GOING_AWAY);
+      // A client that does not answer the close frame is cut off.
+      setTimeout(() => socket.destroy(), 1_000).unref();
+    }
     this.bySession.delete(sessionHash);
   }
 

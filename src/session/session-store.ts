@@ -41,13 +41,6 @@ export class SealedSessionStore extends session.Store {
       callback?.(err ? new SessionStoreUnavailableError(undefined, { cause: err }) : undefined),
     );
   }
-
-  /** Promise form of `get`, for tests and tools. */
-  read(sid: string): Promise<session.SessionData | null> {
-    return new Promise((resolve, reject) =>
-      this.get(sid, (err, data) => (err ? reject(err) : resolve(data ?? null))),
-    );
-  }
 }
 
 /**

@@ -63,7 +63,7 @@ describe('any OpenID Provider by configuration', () => {
     const browser = s.browser();
     await loginThroughIdp(browser, s.baseUrl);
     const sid = sessionIdFromCookie(browser.jar.get(s.baseUrl, 'bff-session')!);
-    const rt = (await s.gateway.sessionStore.read(sid))!.bff.tokens.refreshToken!;
+    const rt = (await s.gateway.records.read(sid))!.record.tokens.refreshToken!;
     const res = await browser.fetch(`${s.baseUrl}/auth/logout`, {
       method: 'POST',
       headers: { 'x-csrf': '1' },

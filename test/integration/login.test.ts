@@ -30,11 +30,11 @@ async function storedSession(browser: TestBrowser) {
   const cookie = sessionCookie(browser);
   if (!cookie) throw new Error('no session cookie');
   const sid = sessionIdFromCookie(cookie);
-  const data = await stack.gateway.sessionStore.read(sid);
-  if (!data?.bff) throw new Error('no stored session');
-  const t = data.bff.tokens;
+  const loaded = await stack.gateway.records.read(sid);
+  if (!loaded) throw new Error('no stored session');
+  const t = loaded.record.tokens;
   for (const v of [t.accessToken, t.refreshToken, t.idToken, sid, cookie]) if (v) secrets.add(v);
-  return { sid, record: data.bff };
+  return { sid, record: loaded.record };
 }
 
 describe('login: Authorization Code + PKCE + OIDC', () => {
