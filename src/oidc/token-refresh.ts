@@ -80,6 +80,7 @@ export class TokenRefresher {
     let stopWaitTimer: (() => void) | undefined;
     for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
       if (await kv.setIfAbsent(lockKey, owner, LOCK_TTL_MS)) {
+        stopWaitTimer?.();
         try {
           return await this.refreshHoldingLock(sid);
         } finally {
@@ -97,8 +98,10 @@ export class TokenRefresher {
       stopWaitTimer ??= this.deps.metrics.refreshLockWait.startTimer();
       await delay(wait);
       if (await kv.exists(lockKey)) {
-        if (Date.now() > giveUpAt)
+        if (Date.now() > giveUpAt) {
+          stopWaitTimer();
           throw new IdpUnavailableError('A token refresh is taking too long; try again shortly.');
+        }
         continue;
       }
       const current = await this.readOrExpire(sid);
@@ -128,14 +131,15 @@ export class TokenRefresher {
 
     const graceKey = keys.refreshGrace(sid, spent);
     const grace = await kv.get(graceKey);
-    const fromGrace = grace === null ? undefined : vault.open(grace, sid, GRACE_PURPOSE);
-    if (fromGrace !== undefined) {
+    const opened = grace === null ? undefined : vault.open(grace, sid, GRACE_PURPOSE);
+    const fromGrace = opened === undefined ? undefined : (JSON.parse(opened) as RefreshedTokens);
+    if (fromGrace !== undefined && !needsRefresh(fromGrace, Date.now(), this.deps.refreshSkewMs)) {
       logger.info(
         { sub: current.record.sub },
         'refresh: spent refresh token seen again; using the result of its refresh',
       );
       this.deps.metrics.refreshes.inc({ outcome: 'grace' });
-      return this.store(current, JSON.parse(fromGrace) as RefreshedTokens);
+      return this.store(current, fromGrace);
     }
 
     let response: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
@@ -162,7 +166,10 @@ export class TokenRefresher {
       await this.endSession(current, 'the refreshed ID token names another subject');
       throw new SessionExpiredError();
     }
-    await kv.set(graceKey, vault.seal(JSON.stringify(refreshed), sid, GRACE_PURPOSE), GRACE_MS);
+    // Only a rotated refresh token can come back spent; an unrotated one stays valid and needs no grace.
+    if (refreshed.tokens.refreshToken !== spent) {
+      await kv.set(graceKey, vault.seal(JSON.stringify(refreshed), sid, GRACE_PURPOSE), GRACE_MS);
+    }
     const stored = await this.store(current, refreshed);
     this.deps.metrics.refreshes.inc({ outcome: 'ok' });
     logger.info(

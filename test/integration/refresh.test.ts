@@ -166,6 +166,33 @@ describe('refresh failures', () => {
   });
 });
 
+describe('an IdP that does not rotate refresh tokens', () => {
+  it('each expiry is a real refresh with the same refresh token (no stale grace entry is reused)', async () => {
+    const fixed = await startStack({
+      idp: { rotateRefreshToken: false, accessTokenTtl: 60 },
+      redis: stack.redis,
+      routes: [{ prefix: '/api', target: upstream.url, token: 'user' }],
+    });
+    try {
+      const alice = await signIn(fixed);
+      const first = await alice.record();
+      await alice.expireAccessToken();
+      expect((await alice.api('/api/1')).status).toBe(200);
+      const second = await alice.record();
+      expect(second.tokens.refreshToken).toBe(first.tokens.refreshToken);
+      expect(second.tokens.accessToken).not.toBe(first.tokens.accessToken);
+      await alice.expireAccessToken();
+      expect((await alice.api('/api/2')).status).toBe(200);
+      const third = await alice.record();
+      expect(third.tokens.accessToken).not.toBe(second.tokens.accessToken);
+      expect(fixed.idp.counts.grants.refresh_token).toBe(2);
+      expect(bearerSeen()).toEqual([second.tokens.accessToken, third.tokens.accessToken]);
+    } finally {
+      await fixed.stop();
+    }
+  });
+});
+
 describe('idle timeout on the proxy path', () => {
   it('slides lazily: one write once a tenth of the idle timeout has passed, none otherwise', async () => {
     const idle = await startStack({
