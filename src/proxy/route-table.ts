@@ -11,14 +11,13 @@ export interface RouteMatch {
  * `/api/ordersX`); the longest prefix wins. Targets are fixed: nothing of the request picks the host.
  */
 export class RouteTable {
-  private readonly routes: RouteConfig[];
+  /** Longest prefix first, each with its target's path (without a trailing slash). */
+  private readonly routes: { route: RouteConfig; targetPath: string }[];
 
   constructor(routes: RouteConfig[]) {
-    this.routes = [...routes].sort((a, b) => b.prefix.length - a.prefix.length);
-  }
-
-  get isEmpty(): boolean {
-    return this.routes.length === 0;
+    this.routes = [...routes]
+      .sort((a, b) => b.prefix.length - a.prefix.length)
+      .map((route) => ({ route, targetPath: new URL(route.target).pathname.replace(/\/$/, '') }));
   }
 
   /** `rawUrl` is the request target as received (path not decoded, with its query). */
@@ -26,10 +25,9 @@ export class RouteTable {
     const q = rawUrl.indexOf('?');
     const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
     const query = q === -1 ? '' : rawUrl.slice(q);
-    for (const route of this.routes) {
+    for (const { route, targetPath } of this.routes) {
       const rest = matchPrefix(route.prefix, path);
       if (rest === undefined) continue;
-      const targetPath = new URL(route.target).pathname.replace(/\/$/, '');
       const upstreamPath = `${targetPath}${rest}` || '/';
       return { route, upstreamUrl: `${upstreamPath}${query}` };
     }
