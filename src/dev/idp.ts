@@ -12,13 +12,12 @@ import {
   Provider,
   errors,
   type Account,
-  type Adapter,
-  type AdapterPayload,
   type ClientLike,
   type Configuration,
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import type { DemoLog } from './log.js';
+import { OidcMemoryStore } from './oidc-memory-store.js';
 import { listen } from './ports.js';
 import { API_SCOPES, accountFor } from './settings.js';
 
@@ -45,79 +44,6 @@ export interface DevIdp {
   issuer: string;
   port: number;
   stop(): Promise<void>;
-}
-
-// ---------------------------------------------------------------------------
-// Storage: a small in-memory adapter (oidc-provider's own prints a development warning).
-// ---------------------------------------------------------------------------
-
-interface Entry {
-  payload: AdapterPayload;
-  expiresAt: number | undefined;
-}
-
-const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode']);
-
-class MemoryStore {
-  readonly entries = new Map<string, Entry>();
-  readonly grants = new Map<string, Set<string>>();
-  readonly sessionUids = new Map<string, string>();
-
-  adapter(model: string): Adapter {
-    const key = (id: string) => `${model}:${id}`;
-    const get = (k: string): AdapterPayload | undefined => {
-      const entry = this.entries.get(k);
-      if (!entry) return undefined;
-      if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) {
-        this.entries.delete(k);
-        return undefined;
-      }
-      return entry.payload;
-    };
-    return {
-      upsert: async (id, payload, expiresIn) => {
-        this.sweep();
-        this.entries.set(key(id), {
-          payload,
-          expiresAt: typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : undefined,
-        });
-        if (model === 'Session' && typeof payload.uid === 'string') this.sessionUids.set(payload.uid, id);
-        if (GRANTABLE.has(model) && typeof payload.grantId === 'string') {
-          const members = this.grants.get(payload.grantId) ?? new Set<string>();
-          members.add(key(id));
-          this.grants.set(payload.grantId, members);
-        }
-      },
-      find: async (id) => get(key(id)),
-      findByUid: async (uid) => {
-        const id = this.sessionUids.get(uid);
-        return id === undefined ? undefined : get(`Session:${id}`);
-      },
-      findByUserCode: async () => undefined,
-      consume: async (id) => {
-        const payload = get(key(id));
-        if (payload) payload.consumed = Math.floor(Date.now() / 1000);
-      },
-      destroy: async (id) => {
-        this.entries.delete(key(id));
-      },
-      revokeByGrantId: async (grantId) => {
-        for (const k of this.grants.get(grantId) ?? []) this.entries.delete(k);
-        this.grants.delete(grantId);
-      },
-    };
-  }
-
-  /** Drops expired entries now and then, so a long-running demo does not grow without bound. */
-  private lastSweep = Date.now();
-  private sweep(): void {
-    const now = Date.now();
-    if (now - this.lastSweep < 60_000) return;
-    this.lastSweep = now;
-    for (const [k, entry] of this.entries) {
-      if (entry.expiresAt !== undefined && entry.expiresAt <= now) this.entries.delete(k);
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -159,7 +85,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
 
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), kid: 'demo-rs256', alg: 'RS256', use: 'sig' };
-  const store = new MemoryStore();
+  const store = new OidcMemoryStore();
   const allApiScopes = API_SCOPES.join(' ');
 
   const configuration: Configuration = {

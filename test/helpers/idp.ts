@@ -20,12 +20,11 @@ import {
   Provider,
   errors,
   type Account,
-  type Adapter,
-  type AdapterPayload,
   type ClientLike,
   type Configuration,
   type KoaContextWithOIDC,
 } from 'oidc-provider';
+import { OidcMemoryStore } from '../../src/dev/oidc-memory-store.js';
 
 export interface IdpClient {
   client_id: string;
@@ -161,98 +160,6 @@ export function getSigningKey(): Promise<JWK> {
   return signingKey;
 }
 
-/**
- * A small in-memory adapter (the provider's own would print a warning). One store per IdP, so two
- * IdPs in one process never share state. Model 'Client' serves the clients added by addClient().
- */
-interface Entry {
-  payload: AdapterPayload;
-  expiresAt: number | undefined;
-}
-class MemoryStore {
-  readonly entries = new Map<string, Entry>();
-  readonly grants = new Map<string, Set<string>>();
-  readonly sessionUids = new Map<string, string>();
-  readonly userCodes = new Map<string, string>();
-}
-const GRANTABLE = new Set([
-  'AccessToken',
-  'AuthorizationCode',
-  'RefreshToken',
-  'DeviceCode',
-  'BackchannelAuthenticationRequest',
-  'PreAuthorizedCode',
-]);
-class TestAdapter implements Adapter {
-  constructor(
-    private readonly model: string,
-    private readonly store: MemoryStore,
-  ) {}
-
-  private key(id: string): string {
-    return `${this.model}:${id}`;
-  }
-
-  private get(key: string): AdapterPayload | undefined {
-    const entry = this.store.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) {
-      this.store.entries.delete(key);
-      return undefined;
-    }
-    return entry.payload;
-  }
-
-  async upsert(id: string, payload: AdapterPayload, expiresIn: number | undefined): Promise<void> {
-    const key = this.key(id);
-    this.store.entries.set(key, {
-      payload,
-      expiresAt: typeof expiresIn === 'number' ? Date.now() + expiresIn * 1000 : undefined,
-    });
-    if (this.model === 'Session' && typeof payload.uid === 'string')
-      this.store.sessionUids.set(payload.uid, id);
-    if (typeof payload.userCode === 'string') this.store.userCodes.set(payload.userCode, id);
-    if (GRANTABLE.has(this.model) && typeof payload.grantId === 'string') {
-      let members = this.store.grants.get(payload.grantId);
-      if (!members) {
-        members = new Set();
-        this.store.grants.set(payload.grantId, members);
-      }
-      members.add(key);
-    }
-  }
-
-  async find(id: string): Promise<AdapterPayload | undefined> {
-    return this.get(this.key(id));
-  }
-
-  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-    const id = this.store.sessionUids.get(uid);
-    return id === undefined ? undefined : this.find(id);
-  }
-
-  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-    const id = this.store.userCodes.get(userCode);
-    return id === undefined ? undefined : this.find(id);
-  }
-
-  async consume(id: string): Promise<void> {
-    const payload = this.get(this.key(id));
-    if (payload) payload.consumed = Math.floor(Date.now() / 1000);
-  }
-
-  async destroy(id: string): Promise<void> {
-    this.store.entries.delete(this.key(id));
-  }
-
-  async revokeByGrantId(grantId: string): Promise<void> {
-    const members = this.store.grants.get(grantId);
-    if (!members) return;
-    for (const key of members) this.store.entries.delete(key);
-    this.store.grants.delete(grantId);
-  }
-}
-
 function inc(record: Record<string, number>, key: string): void {
   record[key] = (record[key] ?? 0) + 1;
 }
@@ -361,9 +268,9 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
   const clients = options.clients ?? [DEFAULT_CLIENT];
   for (const c of clients) registered.set(c.client_id, c);
 
-  const store = new MemoryStore();
+  const store = new OidcMemoryStore();
   const configuration: Configuration = {
-    adapter: (model: string) => new TestAdapter(model, store),
+    adapter: (model: string) => store.adapter(model),
     clients: clients.map(clientMetadata),
     jwks: { keys: [await getSigningKey()] },
     cookies: { keys: COOKIE_KEYS },
