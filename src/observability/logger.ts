@@ -43,6 +43,9 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       level,
       base: { service: 'bff-gateway' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      // `err` fields are already describeError() output; pino's own err serializer would flatten them
+      // (and drop `code`, `error`, `error_description`). A raw Error still gets the safe description.
+      serializers: { err: (value: unknown) => (value instanceof Error ? describeError(value) : value) },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
