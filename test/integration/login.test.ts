@@ -252,6 +252,9 @@ describe('callback failures: a 4xx page, never a session, never 500', () => {
     const keysBefore = await sessionKeys();
     await expectFailurePage(await callback(browser, cb), 400, 'exchange_failed');
     expect(await sessionKeys()).toEqual(keysBefore);
+    // The log line the README's troubleshooting table points to, with the IdP's own error.
+    const line = stack.logs.json().find((l) => l.msg === 'code exchange refused or ID token invalid');
+    expect(line?.err).toMatchObject({ error: 'invalid_grant', error_description: expect.any(String) });
   });
 
   it('the IdP cannot be reached for the exchange: 503 idp_unavailable page, no session', async () => {
