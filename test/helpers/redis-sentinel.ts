@@ -13,7 +13,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import {
   assertionClient,
   baseServerArgs,
@@ -22,7 +22,7 @@ import {
   spawnRedisProcess,
   waitUntil,
   type RedisProcess,
-} from './redis-cluster.js';
+} from './redis-process.js';
 
 export const SENTINEL_MASTER_NAME = 'mymaster';
 

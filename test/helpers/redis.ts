@@ -6,17 +6,20 @@
  *   afterAll(async () => { await redis?.stop(); });   // ALWAYS: stop() kills it and removes its dir
  *
  * Never touches the machine's own Redis (6379): every server gets a free port, its own temporary
- * `--dir`, no persistence. If a test run dies before afterAll, a process 'exit' hook still
- * SIGKILLs every server this process started and removes their directories.
+ * `--dir`, no persistence (AOF only with `appendOnly`). If a test run dies before afterAll, the
+ * exit hook of redis-process.ts (which holds the process plumbing) still SIGKILLs every server
+ * this process started and removes their directories.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { freePort } from './ports.js';
+import type { Redis } from 'ioredis';
+import {
+  assertionClient,
+  baseServerArgs,
+  makeTempDir,
+  removeTempDir,
+  spawnRedisOnPort,
+  spawnRedisProcess,
+  type RedisProcess,
+} from './redis-process.js';
 
 export interface RedisKeyDump {
   key: string;
@@ -55,102 +58,6 @@ export interface RedisServer {
   output(): string;
 }
 
-const live = new Set<{ child: ChildProcess; dir: string }>();
-let exitHookInstalled = false;
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const entry of live) {
-      try {
-        entry.child.kill('SIGKILL');
-      } catch {
-        /* already gone */
-      }
-      try {
-        rmSync(entry.dir, { recursive: true, force: true });
-      } catch {
-        /* best effort */
-      }
-    }
-  });
-}
-
-const READY = /Ready to accept connections/;
-const START_TIMEOUT_MS = 10_000;
-
-/** Spawns one redis-server and resolves once it logged that it accepts connections. */
-async function spawnRedis(
-  port: number,
-  dir: string,
-  appendOnly = false,
-): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      appendOnly ? 'yes' : 'no',
-      '--appendfsync',
-      'always',
-      '--dir',
-      dir,
-      '--daemonize',
-      'no',
-      '--logfile',
-      '',
-      '--loglevel',
-      'notice',
-      '--unixsocket',
-      '',
-      '--protected-mode',
-      'yes',
-      '--databases',
-      '16',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  const output = (): string => out;
-  const entry = { child, dir };
-  live.add(entry);
-  child.once('exit', () => live.delete(entry));
-
-  await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      out += chunk.toString('utf8');
-      if (READY.test(out)) done();
-    };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
-      done(new Error(`redis-server exited during start (code ${code}, signal ${signal}):\n${out}`));
-    };
-    const onError = (err: Error): void => done(err);
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      done(new Error(`redis-server did not become ready within ${START_TIMEOUT_MS} ms:\n${out}`));
-    }, START_TIMEOUT_MS);
-    function done(err?: Error): void {
-      clearTimeout(timer);
-      child.off('exit', onExit);
-      child.off('error', onError);
-      if (err) reject(err);
-      else resolve();
-    }
-    // Keep collecting output after start (output() is for diagnostics).
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', onExit);
-    child.once('error', onError);
-  });
-  return { child, output };
-}
-
 async function renderValue(client: Redis, key: string, type: string): Promise<string> {
   switch (type) {
     case 'string':
@@ -178,54 +85,36 @@ export interface StartRedisOptions {
 }
 
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServer> {
-  installExitHook();
-  const dir = await mkdtemp(join(tmpdir(), 'bff-test-redis-'));
-  let started: { child: ChildProcess; output: () => string } | undefined;
-  let port = 0;
-  let lastError: unknown;
-  // freePort() can race with another process taking the port: retry on "Address already in use".
-  for (let attempt = 0; attempt < 5 && !started; attempt++) {
-    port = await freePort();
-    try {
-      started = await spawnRedis(port, dir, options.appendOnly);
-    } catch (err) {
-      lastError = err;
-      if (!(err instanceof Error && /already in use/i.test(err.message))) break;
-    }
+  const dir = await makeTempDir('bff-test-redis-');
+  const args = (port: number): string[] => [
+    ...baseServerArgs(port, dir, options.appendOnly),
+    '--appendfsync',
+    'always',
+    '--protected-mode',
+    'yes',
+    '--databases',
+    '16',
+  ];
+  let proc: RedisProcess;
+  try {
+    proc = await spawnRedisProcess(args);
+  } catch (err) {
+    await removeTempDir(dir);
+    throw err;
   }
-  if (!started) {
-    await rm(dir, { recursive: true, force: true });
-    throw lastError instanceof Error ? lastError : new Error('redis-server failed to start');
-  }
-  let { child, output } = started;
-  const pid = child.pid ?? -1;
-
-  const client = new Redis({
-    host: '127.0.0.1',
-    port,
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    commandTimeout: 5_000,
-    retryStrategy: (times: number) => Math.min(times * 50, 500),
-  });
-  // Without a listener ioredis prints "[ioredis] Unhandled error event" while the server is paused/stopped.
-  client.on('error', () => {});
+  const { port, pid } = proc;
+  const client = assertionClient(port);
 
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     client.disconnect();
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGKILL'); // works on a SIGSTOPped process too; nothing to persist
-      await exited;
-    }
-    await rm(dir, { recursive: true, force: true });
+    await proc.kill(); // works on a SIGSTOPped process too; nothing to persist
+    await removeTempDir(dir);
   };
 
   try {
-    await client.connect();
     const pong = await client.ping();
     if (pong !== 'PONG') throw new Error(`unexpected PING answer ${String(pong)}`);
   } catch (err) {
@@ -239,27 +128,14 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
     pid,
     dir,
     client,
-    output: () => output(),
+    output: () => proc.output(),
     stop,
-    pause: () => {
-      child.kill('SIGSTOP');
-    },
-    resume: () => {
-      child.kill('SIGCONT');
-    },
-    kill: async () => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGKILL');
-      await exited;
-    },
+    pause: () => proc.pause(),
+    resume: () => proc.resume(),
+    kill: () => proc.kill(),
     restart: async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, 'exit');
-        child.kill('SIGKILL');
-        await exited;
-      }
-      ({ child, output } = await spawnRedis(port, dir, options.appendOnly));
+      await proc.kill();
+      proc = await spawnRedisOnPort(port, args(port));
     },
     flush: async () => {
       await client.flushall();
