@@ -13,10 +13,10 @@
  * `error="insufficient_scope"` for a missing scope. It logs the subject and client id, never the token.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import type { DemoLog } from './log.js';
-import { listen } from './ports.js';
+import { closeNow, listen } from './ports.js';
 
 export interface DemoApiOptions {
   host: string;
@@ -239,7 +239,6 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
     });
   }
 
-  const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
       if (res.headersSent) return res.destroy();
@@ -255,10 +254,6 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
       send(res, 500, { error: 'server_error', message: 'unexpected error' });
     });
   });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-  });
   await listen(server, options.host, options.port, 'DEMO_API_PORT');
   const port = (server.address() as AddressInfo).port;
 
@@ -269,10 +264,7 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
+      await closeNow(server);
     },
   };
 }

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair } from 'jose';
 import {
   Provider,
@@ -18,7 +18,7 @@ import {
 } from 'oidc-provider';
 import type { DemoLog } from './log.js';
 import { OidcMemoryStore } from './oidc-memory-store.js';
-import { listen } from './ports.js';
+import { closeNow, listen } from './ports.js';
 import { API_SCOPES, accountFor } from './settings.js';
 
 export interface DevIdpOptions {
@@ -69,15 +69,10 @@ function escapeHtml(s: string): string {
 
 export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   const { log } = options;
-  const sockets = new Set<Socket>();
   const app: { handler?: (req: IncomingMessage, res: ServerResponse) => void } = {};
   const server = createServer((req, res) => {
     if (app.handler) app.handler(req, res);
     else res.writeHead(503).end();
-  });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
   });
   await listen(server, options.host, options.port, 'DEMO_IDP_PORT');
   const port = (server.address() as AddressInfo).port;
@@ -248,10 +243,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
     async stop() {
       if (stopped) return;
       stopped = true;
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
+      await closeNow(server);
     },
   };
 }

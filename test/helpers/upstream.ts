@@ -24,6 +24,8 @@ export interface Upstream {
   requests: SeenRequest[];
   /** Handshake headers of every accepted WebSocket. */
   websockets: Array<{ url: string; headers: IncomingHttpHeaders }>;
+  /** The bearer token of every request seen, in order (`undefined` where there was none). */
+  bearerTokens(): Array<string | undefined>;
   /** Lets a pending /sse stream send its last event and end. */
   releaseSse(): void;
   reset(): void;
@@ -130,6 +132,9 @@ export async function startUpstream(): Promise<Upstream> {
     port,
     requests,
     websockets,
+    bearerTokens() {
+      return requests.map((r) => r.headers.authorization?.replace(/^Bearer /, ''));
+    },
     releaseSse() {
       const waiters = sseWaiters;
       sseWaiters = [];

@@ -32,10 +32,6 @@ beforeEach(() => {
   stack.idp.resetCounts();
 });
 
-function bearerSeen(): string[] {
-  return upstream.requests.map((r) => String(r.headers.authorization).replace(/^Bearer /, ''));
-}
-
 /** Whether the session key is on the current master. */
 async function stored(user: SignedIn): Promise<boolean> {
   return (await (await sentinel.master()).client.exists(stack.gateway.keys.session(user.sid))) === 1;
@@ -58,7 +54,7 @@ describe('the gateway on Redis Sentinel', () => {
 
     const res = await alice.api('/api/items/1');
     expect(res.status).toBe(200);
-    expect(bearerSeen()).toEqual([(await alice.record()).tokens.accessToken]);
+    expect(upstream.bearerTokens()).toEqual([(await alice.record()).tokens.accessToken]);
   });
 
   it('the refresh storm: 50 parallel requests after expiry, all 200, exactly one refresh_token grant', async () => {
@@ -68,7 +64,7 @@ describe('the gateway on Redis Sentinel', () => {
     expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
     expect(stack.idp.counts.grants.refresh_token).toBe(1);
     expect(stack.idp.counts.grantErrors.refresh_token ?? 0).toBe(0);
-    expect(new Set(bearerSeen())).toEqual(new Set([(await alice.record()).tokens.accessToken]));
+    expect(new Set(upstream.bearerTokens())).toEqual(new Set([(await alice.record()).tokens.accessToken]));
   });
 
   it('logout deletes the session key on the master', async () => {
