@@ -1,30 +1,36 @@
 import express, { type Express } from 'express';
+import http from 'node:http';
 import { RedisStore } from 'connect-redis';
 import type { Server } from 'node:http';
 import type { GatewayConfig } from './config/types.js';
 import { authRoutes } from './http/auth/routes.js';
-import { errorHandler, toGatewayError, writeError } from './http/error-handler.js';
+import {
+  answerClientError,
+  errorHandler,
+  refuseUpgrade,
+  toGatewayError,
+  writeError,
+} from './http/error-handler.js';
 import { NotFoundError } from './http/errors.js';
 import { frontendDevProxy, staticFrontend } from './http/frontend.js';
 import { healthRoutes } from './http/health.js';
 import { requestMetrics } from './http/request-metrics.js';
 import { guardPath } from './http/path-guard.js';
 import { requestLog } from './http/request-log.js';
-import { securityHeaders } from './http/security-headers.js';
+import { securityHeaderList, securityHeaders } from './http/security-headers.js';
 import { createLogger, describeError, type Logger } from './observability/logger.js';
+import { requestObserver } from './observability/request-observer.js';
 import { Metrics } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import { ClientCredentials } from './oidc/client-credentials.js';
 import { LogoutTokenValidator } from './oidc/logout-token.js';
 import { IdentityProvider } from './oidc/provider.js';
 import { TokenRefresher } from './oidc/token-refresh.js';
-import { createForwarder, createUpstreamAgents } from './proxy/forward.js';
-import { apiPipeline } from './proxy/pipeline.js';
+import { createUpstreamAgents, Forwarder } from './proxy/forward.js';
+import { frontDoor } from './proxy/front-door.js';
 import { RouteTable } from './proxy/route-table.js';
 import { SessionSockets } from './proxy/session-sockets.js';
-import { ensureFreshToken, loadSession, prepareUpstreamRequest } from './proxy/steps.js';
 import { UpstreamAccess } from './proxy/upstream-access.js';
-import { handleUpgrade } from './proxy/websocket.js';
 import type { TrustFn } from './proxy/upstream-headers.js';
 import { CookieRules } from './session/cookies.js';
 import { sessionMiddleware } from './session/express-session.js';
@@ -127,15 +133,18 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   );
   const table = new RouteTable(config.routes);
   const agents = createUpstreamAgents();
+  const apiSecurityHeaders = securityHeaderList(config);
   const forwarders = new Map(
     config.routes.map((route) => [
       route,
-      createForwarder(route, {
+      new Forwarder(route, {
         metrics,
         agents,
         gatewayCookies,
+        securityHeaders: apiSecurityHeaders,
         logger,
         writeError: (res, err) => writeError(res, err, cookies),
+        refuseUpgrade,
       }),
     ]),
   );
@@ -171,15 +180,6 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       new LogoutTokenValidator(idp, config.oidc),
     ),
   );
-  app.use(
-    apiPipeline({
-      table,
-      loadSession: loadSession(access),
-      ensureFreshToken: ensureFreshToken(access),
-      prepareUpstreamRequest: prepareUpstreamRequest(access, gatewayCookies),
-      forwarders,
-    }),
-  );
   const frontendProxy = config.frontend.url ? frontendDevProxy(config.frontend.url) : undefined;
   if (config.frontend.dir) app.use(staticFrontend(config.frontend.dir));
   if (frontendProxy) app.use(frontendProxy);
@@ -208,23 +208,39 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       if (redis) await whenReady(redis, 3_000);
       if (config.metrics.port !== undefined)
         metricsServer = await startMetricsServer(metrics, config.host, config.metrics.port);
+      const door = frontDoor({
+        table,
+        api: {
+          access,
+          forwarders,
+          sockets,
+          gatewayCookies,
+          trustProxy: app.get('trust proxy fn') as TrustFn,
+          publicOrigin: new URL(config.publicUrl).origin,
+          publicHost: new URL(config.publicUrl).host,
+        },
+        fallback: app as unknown as http.RequestListener,
+        frontendUpgrade: frontendProxy?.upgrade,
+        observe: requestObserver(logger, metrics),
+        toGatewayError: (err, context) => toGatewayError(err, logger, metrics, context),
+        writeError: (res, err) => {
+          // The front door's own answers (400, and /api errors) carry the same security headers.
+          for (let i = 0; i < apiSecurityHeaders.length; i += 2)
+            res.setHeader(apiSecurityHeaders[i]!, apiSecurityHeaders[i + 1]!);
+          writeError(res, err, cookies);
+        },
+        refuseUpgrade,
+      });
+      const s = http.createServer(door.request);
+      s.on('upgrade', door.upgrade);
+      s.on('clientError', answerClientError);
+      server = s;
       return new Promise((resolve, reject) => {
-        const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
-        s.on(
-          'upgrade',
-          handleUpgrade({
-            table,
-            access,
-            forwarders,
-            sockets,
-            publicOrigin: new URL(config.publicUrl).origin,
-            gatewayCookies,
-            trustProxy: app.get('trust proxy fn') as TrustFn,
-            toGatewayError: (err, context) => toGatewayError(err, logger, metrics, context),
-            frontendUpgrade: frontendProxy?.upgrade,
-          }),
-        );
-        server = s;
+        s.once('error', reject);
+        s.listen(config.port, config.host, () => {
+          s.off('error', reject);
+          resolve(s);
+        });
       });
     },
     async close() {

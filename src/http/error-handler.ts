@@ -1,4 +1,6 @@
 import type { ErrorRequestHandler, Response } from 'express';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.js';
 import { describeError } from '../observability/logger.js';
 import type { CookieRules } from '../session/cookies.js';
@@ -49,16 +51,57 @@ export function toGatewayError(
 
 /**
  * Writes the contract's answer for `err`. The one place where errors become responses: the Express
- * error handler and the proxy's error hook both end here.
+ * error handler, the /api front door and the forwarder all end here (WebSocket refusals in
+ * `refuseUpgrade`, below). Plain node:http calls, so the front door's bare responses can use it too.
  */
-export function writeError(res: Response, err: GatewayError, cookies: CookieRules): void {
+export function writeError(res: ServerResponse, err: GatewayError, cookies: CookieRules, html = false): void {
   if (err instanceof MethodNotAllowedError) res.setHeader('Allow', err.allowed.join(', '));
   if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterSec));
-  if (err instanceof SessionExpiredError) cookies.clearSessionCookie(res);
-  res.status(err.status);
+  if (err instanceof SessionExpiredError) res.appendHeader('Set-Cookie', cookies.clearedSessionCookie);
+  const body = html
+    ? errorPage(err.code, err.message)
+    : JSON.stringify({ error: err.code, message: err.message });
+  res.statusCode = err.status;
   res.setHeader('Cache-Control', 'no-store');
-  if (res.locals.htmlErrors === true) res.type('html').send(errorPage(err.code, err.message));
-  else res.json({ error: err.code, message: err.message });
+  res.setHeader('Content-Type', html ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+/** The contract's answer on a socket that asked for an upgrade: an HTTP error, never a 101. */
+export function refuseUpgrade(socket: Duplex, err: GatewayError): void {
+  endSocketWithError(socket, err.status, err.code, err.message);
+}
+
+/** A whole JSON error response written on a bare socket, which is then closed. */
+export function endSocketWithError(socket: Duplex, status: number, code: string, message: string): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify({ error: code, message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+      'Content-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * Requests Node's own parser refuses (both Content-Length and Transfer-Encoding, two Content-Lengths, an
+ * unknown transfer coding, bare LF, oversized headers) get the contract's JSON error and a closed
+ * connection, never a guess at where the next request starts. While an earlier request on the same
+ * connection is still being answered, the connection is cut instead (bytes written now would land in
+ * the middle of that answer).
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: unknown })._httpMessage;
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight) {
+    socket.destroy();
+    return;
+  }
+  if (err.code === 'HPE_HEADER_OVERFLOW')
+    endSocketWithError(socket, 431, 'bad_request', 'Request headers too large.');
+  else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    endSocketWithError(socket, 408, 'bad_request', 'Request timed out.');
+  else endSocketWithError(socket, 400, 'bad_request', 'The request is malformed.');
 }
 
 export function errorHandler(logger: Logger, metrics: Metrics, cookies: CookieRules): ErrorRequestHandler {
@@ -69,6 +112,6 @@ export function errorHandler(logger: Logger, metrics: Metrics, cookies: CookieRu
       next(err);
       return;
     }
-    writeError(res, mapped, cookies);
+    writeError(res, mapped, cookies, res.locals.htmlErrors === true);
   };
 }

@@ -1,18 +1,13 @@
-import http from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
-import type { Request, Response } from 'express';
-import { createProxyMiddleware, type RequestHandler as ProxyHandler } from 'http-proxy-middleware';
+import type { Duplex } from 'node:stream';
 import type { RouteConfig } from '../config/types.js';
-import { BadGatewayError, GatewayTimeoutError } from '../http/errors.js';
+import { BadGatewayError, GatewayTimeoutError, type GatewayError } from '../http/errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { dropGatewaySetCookies } from './upstream-headers.js';
+import { downstreamResponseHeaders, type Framing } from './upstream-headers.js';
 
-/**
- * Keep-alive connection pools to upstreams, shared by every route. (http-proxy's default opens a new
- * TCP connection per request.)
- */
+/** Keep-alive connection pools to upstreams, shared by every route. */
 export function createUpstreamAgents(): { http: http.Agent; https: https.Agent } {
   const options = {
     keepAlive: true,
@@ -27,77 +22,182 @@ export function createUpstreamAgents(): { http: http.Agent; https: https.Agent }
 export interface ForwardDeps {
   metrics: Metrics;
   agents: { http: http.Agent; https: https.Agent };
-  gatewayCookies: string[];
+  gatewayCookies: readonly string[];
+  /** Security headers added to answers that do not set their own (http/security-headers.ts). */
+  securityHeaders: readonly string[];
   logger: Logger;
-  /** Writes a contract error (http/error-handler.ts `writeError`). */
-  writeError: (res: Response, err: BadGatewayError | GatewayTimeoutError) => void;
-}
-
-const TIMED_OUT = Symbol('upstream timed out');
-const STARTED = Symbol('upstream request started');
-type TimedRequest = http.IncomingMessage & { [TIMED_OUT]?: boolean; [STARTED]?: bigint };
-
-function secondsSince(start: bigint | undefined): number {
-  return start === undefined ? 0 : Number(process.hrtime.bigint() - start) / 1e9;
+  /** Writes a contract error on a response whose head is not sent yet (http/error-handler.ts). */
+  writeError: (res: ServerResponse, err: GatewayError) => void;
+  /** Writes a contract error on a socket that asked for an upgrade. */
+  refuseUpgrade: (socket: Duplex, err: GatewayError) => void;
 }
 
 /**
- * The last step of the /api pipeline: streams the request to the route's upstream and the answer back,
- * unbuffered both ways. `req.url` must already be the upstream path and `req.headers` the upstream
- * headers. The route's timeout covers waiting for the upstream's response headers, never a live
- * stream (a server-sent event stream may stay open as long as it likes).
+ * One route's forwarder: exactly one upstream request per browser request, on a pooled keep-alive
+ * connection, with the body framed by the gateway (never copied framing) and streamed both ways
+ * unbuffered. The route's timeout covers the wait for the upstream's response headers only, never a live
+ * stream (server-sent events may stay open). When the browser goes away, the upstream request is aborted
+ * at once; when the upstream dies mid-body, the browser's answer is cut so it sees a failure.
  */
-export function createForwarder(route: RouteConfig, deps: ForwardDeps): ProxyHandler<Request, Response> {
-  const target = new URL(route.target);
-  return createProxyMiddleware<Request, Response>({
-    target: target.origin,
-    changeOrigin: true,
-    xfwd: false,
-    ws: false,
-    agent: target.protocol === 'https:' ? deps.agents.https : deps.agents.http,
-    on: {
-      proxyReq: (proxyReq, req) => {
-        (req as TimedRequest)[STARTED] = process.hrtime.bigint();
-        const timer = setTimeout(() => {
-          (req as TimedRequest)[TIMED_OUT] = true;
-          proxyReq.destroy(new Error('upstream response timeout'));
-        }, route.timeoutMs);
-        proxyReq.once('response', () => clearTimeout(timer));
-        proxyReq.once('close', () => clearTimeout(timer));
-      },
-      proxyRes: (proxyRes, req, res) => {
-        // An upstream that dies mid-body: cut the client's response too, so it sees a failure rather
-        // than a short body or a response that never ends.
-        proxyRes.once('close', () => {
-          if (!proxyRes.complete) res.destroy();
-        });
-        deps.metrics.upstreamDuration.observe(
-          { route: route.prefix, status: String(proxyRes.statusCode) },
-          secondsSince((req as TimedRequest)[STARTED]),
-        );
-        dropGatewaySetCookies(proxyRes.headers, deps.gatewayCookies);
-      },
-      error: (err, req, res) => {
-        const timedOut = (req as TimedRequest)[TIMED_OUT] === true;
-        deps.metrics.upstreamDuration.observe(
-          { route: route.prefix, status: timedOut ? '504' : '502' },
-          secondsSince((req as TimedRequest)[STARTED]),
-        );
-        deps.logger.warn(
-          { route: route.prefix, timedOut, err: describeError(err) },
-          'upstream request failed',
-        );
-        if (!(res instanceof http.ServerResponse)) {
-          (res as Socket).destroy();
-          return;
-        }
-        if (res.headersSent) {
-          // The answer was already streaming: cut it, so the client sees a failure rather than a short body.
-          res.destroy();
-          return;
-        }
-        deps.writeError(res as Response, timedOut ? new GatewayTimeoutError() : new BadGatewayError());
-      },
-    },
-  });
+export class Forwarder {
+  readonly upstreamHost: string;
+  private readonly client: typeof http | typeof https;
+  private readonly base: http.RequestOptions;
+  private readonly privateByDefault: boolean;
+  private readonly durationByStatus = new Map<number, (seconds: number) => void>();
+
+  constructor(
+    private readonly route: RouteConfig,
+    private readonly deps: ForwardDeps,
+  ) {
+    const target = new URL(route.target);
+    const secure = target.protocol === 'https:';
+    this.client = secure ? https : http;
+    this.upstreamHost = target.host;
+    this.base = {
+      protocol: target.protocol,
+      hostname: target.hostname.replace(/^\[|\]$/g, ''),
+      port: target.port || (secure ? 443 : 80),
+      agent: secure ? deps.agents.https : deps.agents.http,
+      setHost: false,
+    };
+    this.privateByDefault = route.token === 'user' || route.token === 'optional';
+  }
+
+  /** Sends `req` (headers already built) to `path` upstream and streams the answer into `res`. */
+  forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    headers: string[],
+    framing: Framing,
+  ): void {
+    const started = performance.now();
+    const upstream = this.client.request({ ...this.base, method: req.method, path, headers });
+    let timedOut = false;
+    let clientGone = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      upstream.destroy(new Error('upstream response timeout'));
+    }, this.route.timeoutMs);
+
+    res.once('close', () => {
+      if (res.writableFinished) return;
+      clientGone = true;
+      clearTimeout(timer);
+      upstream.destroy();
+    });
+    upstream.once('response', (answer: IncomingMessage) => {
+      clearTimeout(timer);
+      this.observe(answer.statusCode ?? 502, started);
+      if (clientGone) return void answer.destroy();
+      res.writeHead(
+        answer.statusCode ?? 502,
+        downstreamResponseHeaders(answer.rawHeaders, {
+          gatewayCookies: this.deps.gatewayCookies,
+          privateByDefault: this.privateByDefault,
+          defaults: this.deps.securityHeaders,
+        }),
+      );
+      // An upstream that dies mid-body: cut the browser's answer too (a short body must not look whole).
+      answer.once('close', () => {
+        if (!answer.complete) res.destroy();
+      });
+      answer.pipe(res);
+    });
+    upstream.once('error', (err: Error) => {
+      clearTimeout(timer);
+      if (clientGone) return;
+      this.observe(timedOut ? 504 : 502, started);
+      this.deps.logger.warn(
+        { route: this.route.prefix, timedOut, err: describeError(err) },
+        'upstream request failed',
+      );
+      if (res.headersSent) res.destroy();
+      else this.deps.writeError(res, timedOut ? new GatewayTimeoutError() : new BadGatewayError());
+    });
+
+    if (framing.kind === 'none') upstream.end();
+    else req.pipe(upstream);
+  }
+
+  /**
+   * A WebSocket handshake: a fresh (unpooled) connection; the upstream's 101 is relayed with
+   * `Connection: Upgrade` exactly and the two sockets are joined; any other answer is relayed as an HTTP
+   * error and the socket closed, so the browser never gets a 101 the upstream did not give.
+   */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, headers: string[]): void {
+    const upstream = this.client.request({ ...this.base, agent: false, method: 'GET', path, headers });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      upstream.destroy(new Error('upstream response timeout'));
+    }, this.route.timeoutMs);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      upstream.destroy();
+    });
+    upstream.once('upgrade', (answer: IncomingMessage, upstreamSocket: Duplex, upstreamHead: Buffer) => {
+      clearTimeout(timer);
+      const lines = headerLines(
+        downstreamResponseHeaders(answer.rawHeaders, {
+          gatewayCookies: this.deps.gatewayCookies,
+          privateByDefault: false,
+          defaults: [],
+        }),
+      );
+      socket.write(
+        `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n${lines}\r\n`,
+      );
+      if (upstreamHead.length > 0) socket.write(upstreamHead);
+      if (head.length > 0) upstreamSocket.write(head);
+      upstreamSocket.on('error', () => socket.destroy());
+      upstreamSocket.once('close', () => socket.destroy());
+      socket.once('close', () => upstreamSocket.destroy());
+      upstreamSocket.pipe(socket);
+      socket.pipe(upstreamSocket);
+    });
+    upstream.once('response', (answer: IncomingMessage) => {
+      clearTimeout(timer);
+      const lines = headerLines(
+        downstreamResponseHeaders(answer.rawHeaders, {
+          gatewayCookies: this.deps.gatewayCookies,
+          privateByDefault: false,
+          defaults: [],
+        }),
+      );
+      // The refusal's body is relayed until the upstream ends; the connection then closes.
+      socket.write(
+        `HTTP/1.1 ${answer.statusCode ?? 502} ${http.STATUS_CODES[answer.statusCode ?? 502] ?? ''}\r\n${lines}Connection: close\r\n\r\n`,
+      );
+      answer.pipe(socket);
+    });
+    upstream.once('error', (err: Error) => {
+      clearTimeout(timer);
+      if (socket.destroyed) return;
+      this.deps.logger.warn(
+        { route: this.route.prefix, timedOut, websocket: true, err: describeError(err) },
+        'upstream request failed',
+      );
+      this.deps.refuseUpgrade(socket, timedOut ? new GatewayTimeoutError() : new BadGatewayError());
+    });
+    upstream.end();
+  }
+
+  /** Upstream latency by status; the labelled child is looked up once per status, not per request. */
+  private observe(status: number, started: number): void {
+    let record = this.durationByStatus.get(status);
+    if (!record) {
+      const child = this.deps.metrics.upstreamDuration.labels(this.route.prefix, String(status));
+      record = (seconds) => child.observe(seconds);
+      this.durationByStatus.set(status, record);
+    }
+    record((performance.now() - started) / 1000);
+  }
+}
+
+function headerLines(flat: readonly string[]): string {
+  let out = '';
+  for (let i = 0; i < flat.length; i += 2) out += `${flat[i]}: ${flat[i + 1]}\r\n`;
+  return out;
 }

@@ -20,11 +20,8 @@ export class RouteTable {
       .map((route) => ({ route, targetPath: new URL(route.target).pathname.replace(/\/$/, '') }));
   }
 
-  /** `rawUrl` is the request target as received (path not decoded, with its query). */
-  match(rawUrl: string): RouteMatch | undefined {
-    const q = rawUrl.indexOf('?');
-    const path = q === -1 ? rawUrl : rawUrl.slice(0, q);
-    const query = q === -1 ? '' : rawUrl.slice(q);
+  /** `path` is the normalised request path (http/request-path.ts), `query` is '' or `?...`. */
+  match(path: string, query = ''): RouteMatch | undefined {
     for (const { route, targetPath } of this.routes) {
       const rest = matchPrefix(route.prefix, path);
       if (rest === undefined) continue;

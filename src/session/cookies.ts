@@ -28,6 +28,13 @@ export class CookieRules {
     res.clearCookie(this.session.cookieName, this.sessionCookieOptions);
   }
 
+  /** The `Set-Cookie` value that clears the session cookie, for responses outside Express. */
+  get clearedSessionCookie(): string {
+    const { cookieName, secure, sameSite } = this.session;
+    const attributes = `Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly${secure ? '; Secure' : ''}`;
+    return `${cookieName}=; ${attributes}; SameSite=${sameSite === 'strict' ? 'Strict' : 'Lax'}`;
+  }
+
   private get loginCookieOptions(): CookieOptions {
     return {
       httpOnly: true,
