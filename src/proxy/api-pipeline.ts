@@ -39,7 +39,8 @@ export async function proxyRequest(
   refuseUpgradeHeader(req);
   requireCsrfHeader(req, route);
   const authorization = await routeAuthorization(req, route, deps);
-  if (res.destroyed) return;
+  // The browser left while the session was read: nothing to forward (res 'close' has already fired).
+  if (req.socket.destroyed) return;
   const forwarder = deps.forwarders.get(route)!;
   const headers = upstreamRequestHeaders(req, {
     upstreamHost: forwarder.upstreamHost,

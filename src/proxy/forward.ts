@@ -74,6 +74,11 @@ export class Forwarder {
   ): void {
     const started = performance.now();
     const upstream = this.client.request({ ...this.base, method: req.method, path, headers });
+    if (req.socket.destroyed) {
+      // The browser left before we got here ('close' already fired): never leave a pooled request open.
+      upstream.destroy();
+      return;
+    }
     let timedOut = false;
     let clientGone = false;
     const timer = setTimeout(() => {
