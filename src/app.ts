@@ -12,7 +12,7 @@ import {
   writeError,
 } from './http/error-handler.js';
 import { NotFoundError } from './http/errors.js';
-import { frontendDevProxy, staticFrontend } from './http/frontend.js';
+import { staticFrontend } from './http/frontend.js';
 import { healthRoutes } from './http/health.js';
 import { requestMetrics } from './http/request-metrics.js';
 import { guardPath } from './http/path-guard.js';
@@ -26,7 +26,8 @@ import { ClientCredentials } from './oidc/client-credentials.js';
 import { LogoutTokenValidator } from './oidc/logout-token.js';
 import { IdentityProvider } from './oidc/provider.js';
 import { TokenRefresher } from './oidc/token-refresh.js';
-import { createUpstreamAgents, Forwarder } from './proxy/forward.js';
+import { createUpstreamAgents } from './proxy/forward.js';
+import { createForwarders } from './proxy/forwarders.js';
 import { frontDoor } from './proxy/front-door.js';
 import { RouteTable } from './proxy/route-table.js';
 import { SessionSockets } from './proxy/session-sockets.js';
@@ -134,19 +135,17 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const table = new RouteTable(config.routes);
   const agents = createUpstreamAgents();
   const apiSecurityHeaders = securityHeaderList(config);
-  const forwarders = new Map(
-    config.routes.map((route) => [
-      route,
-      new Forwarder(route, {
-        metrics,
-        agents,
-        gatewayCookies,
-        securityHeaders: apiSecurityHeaders,
-        logger,
-        writeError: (res, err) => writeError(res, err, cookies),
-        refuseUpgrade,
-      }),
-    ]),
+  const { routes: forwarders, frontend } = createForwarders(
+    config,
+    {
+      metrics,
+      agents,
+      gatewayCookies,
+      logger,
+      writeError: (res, err) => writeError(res, err, cookies),
+      refuseUpgrade,
+    },
+    apiSecurityHeaders,
   );
   let shuttingDown = false;
 
@@ -180,9 +179,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       new LogoutTokenValidator(idp, config.oidc),
     ),
   );
-  const frontendProxy = config.frontend.url ? frontendDevProxy(config.frontend.url) : undefined;
   if (config.frontend.dir) app.use(staticFrontend(config.frontend.dir));
-  if (frontendProxy) app.use(frontendProxy);
   app.use((_req, _res, next) => next(new NotFoundError()));
   app.use(errorHandler(logger, metrics, cookies));
 
@@ -220,7 +217,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
           publicHost: new URL(config.publicUrl).host,
         },
         fallback: app as unknown as http.RequestListener,
-        frontendUpgrade: frontendProxy?.upgrade,
+        frontend,
         observe: requestObserver(logger, metrics),
         toGatewayError: (err, context) => toGatewayError(err, logger, metrics, context),
         writeError: (res, err) => {

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { createProxyMiddleware, type RequestHandler as ProxyHandler } from 'http-proxy-middleware';
 
 /**
  * FRONTEND_DIR: the SPA's build at `/`. Unknown GET/HEAD paths that accept HTML get `index.html`
@@ -25,9 +24,4 @@ export function staticFrontend(dir: string): RequestHandler[] {
       res.sendFile(index, (err) => err && next());
     },
   ];
-}
-
-/** FRONTEND_URL: every path that is not /auth/* or a route goes to the frontend dev server (Vite), WebSockets too. */
-export function frontendDevProxy(url: string): ProxyHandler {
-  return createProxyMiddleware({ target: url, changeOrigin: true, ws: false });
 }

@@ -41,17 +41,21 @@ export async function proxyRequest(
   const authorization = await routeAuthorization(req, route, deps);
   // The browser left while the session was read: nothing to forward (res 'close' has already fired).
   if (req.socket.destroyed) return;
-  const forwarder = deps.forwarders.get(route)!;
-  const headers = upstreamRequestHeaders(req, {
-    upstreamHost: forwarder.upstreamHost,
-    framing,
-    authorization: authorization?.value,
-    gatewayCookies: deps.gatewayCookies,
-    trustProxy: deps.trustProxy,
-    publicHost: deps.publicHost,
-    upgrade: false,
-  });
-  forwarder.forward(req, res, match.upstreamUrl, headers, framing);
+  forwardWith(deps.forwarders.get(route)!, req, res, match.upstreamUrl, framing, authorization?.value, deps);
+}
+
+/** Builds the upstream request's headers and hands the request to `forwarder`. */
+export function forwardWith(
+  forwarder: Forwarder,
+  req: IncomingMessage,
+  res: ServerResponse,
+  upstreamUrl: string,
+  framing: Framing,
+  authorization: string | undefined,
+  deps: ApiPipelineDeps,
+): void {
+  const headers = headersFor(forwarder, req, framing, authorization, deps);
+  forwarder.forward(req, res, upstreamUrl, headers, framing);
 }
 
 /**
@@ -74,17 +78,40 @@ export async function proxyUpgrade(
   const authorization = await routeAuthorization(req, route, deps);
   if (socket.destroyed) return;
   if (authorization?.sid !== undefined) deps.sockets.add(authorization.sid, socket);
-  const forwarder = deps.forwarders.get(route)!;
-  const headers = upstreamRequestHeaders(req, {
+  upgradeWith(deps.forwarders.get(route)!, req, socket, head, match.upstreamUrl, authorization?.value, deps);
+}
+
+/** The same for a WebSocket handshake: its headers carry `Connection: Upgrade` exactly. */
+export function upgradeWith(
+  forwarder: Forwarder,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  upstreamUrl: string,
+  authorization: string | undefined,
+  deps: ApiPipelineDeps,
+): void {
+  const headers = headersFor(forwarder, req, undefined, authorization, deps);
+  forwarder.upgrade(req, socket, head, upstreamUrl, headers);
+}
+
+/** The contract's request headers for `forwarder`'s upstream; no framing means a WebSocket handshake. */
+function headersFor(
+  forwarder: Forwarder,
+  req: IncomingMessage,
+  framing: Framing | undefined,
+  authorization: string | undefined,
+  deps: ApiPipelineDeps,
+): string[] {
+  return upstreamRequestHeaders(req, {
     upstreamHost: forwarder.upstreamHost,
-    framing: { kind: 'none' },
-    authorization: authorization?.value,
+    framing: framing ?? { kind: 'none' },
+    authorization,
     gatewayCookies: deps.gatewayCookies,
     trustProxy: deps.trustProxy,
     publicHost: deps.publicHost,
-    upgrade: true,
+    upgrade: framing === undefined,
   });
-  forwarder.upgrade(req, socket, head, match.upstreamUrl, headers);
 }
 
 /** session (401) -> fresh token -> the route's token, as the `Authorization` value (or none). */

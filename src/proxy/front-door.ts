@@ -1,10 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { BadRequestError, NotFoundError, type GatewayError } from '../http/errors.js';
 import { parseRequestTarget } from '../http/request-path.js';
 import type { RequestObserver } from '../observability/request-observer.js';
-import { proxyRequest, proxyUpgrade, type ApiPipelineDeps } from './api-pipeline.js';
+import {
+  forwardWith,
+  proxyRequest,
+  proxyUpgrade,
+  upgradeWith,
+  type ApiPipelineDeps,
+} from './api-pipeline.js';
+import type { Forwarder } from './forward.js';
 import type { RouteTable } from './route-table.js';
 import { requireOwnOrigin, requireWebSocketUpgrade } from './steps.js';
 import { requestFraming } from './upstream-headers.js';
@@ -14,8 +20,11 @@ export interface FrontDoorDeps {
   api: ApiPipelineDeps;
   /** Everything that is not a route: the Express app (/auth, health, the frontend, 404). */
   fallback: (req: IncomingMessage, res: ServerResponse) => void;
-  /** FRONTEND_URL's proxy: upgrades outside the routes (a dev server's hot reload) go there. */
-  frontendUpgrade: ((req: IncomingMessage, socket: Socket, head: Buffer) => void) | undefined;
+  /**
+   * FRONTEND_URL (a dev server such as Vite): every path that is neither a route nor the gateway's own
+   * (`/auth/*`, health) goes there, WebSocket upgrades (hot reload) too, with no token.
+   */
+  frontend: Forwarder | undefined;
   observe: RequestObserver;
   /** Maps any error to the contract's error and logs it (http/error-handler.ts). */
   toGatewayError: (err: unknown, context: Record<string, unknown>) => GatewayError;
@@ -48,7 +57,12 @@ export function frontDoor(deps: FrontDoorDeps) {
       return fail(req, res, path, new BadRequestError(target ? MALFORMED_FRAMING : MALFORMED_PATH));
     }
     const match = deps.table.match(target.path, target.query);
-    if (!match) return deps.fallback(req, res);
+    if (!match) {
+      if (!deps.frontend || isGatewayPath(target.path)) return deps.fallback(req, res);
+      deps.observe(req, res, 'frontend', target.path);
+      const url = target.path + target.query;
+      return forwardWith(deps.frontend, req, res, url, framing, undefined, deps.api);
+    }
     deps.observe(req, res, match.route.prefix, target.path);
     proxyRequest(req, res, match, framing, deps.api).catch((err: unknown) =>
       fail(req, res, target.path, err),
@@ -73,15 +87,18 @@ export function frontDoor(deps: FrontDoorDeps) {
         proxyUpgrade(req, socket, head, match, deps.api).catch(refuse);
         return;
       }
-      if (!deps.frontendUpgrade || target.path.startsWith('/auth/'))
-        throw new NotFoundError('No WebSocket route here.');
+      if (!deps.frontend || isGatewayPath(target.path)) throw new NotFoundError('No WebSocket route here.');
       requireOwnOrigin(req, deps.api.publicOrigin);
-      // Node hands 'upgrade' listeners a net.Socket, typed as its Duplex base.
-      deps.frontendUpgrade(req, socket as Socket, head);
+      upgradeWith(deps.frontend, req, socket, head, target.path + target.query, undefined, deps.api);
     } catch (err) {
       refuse(err);
     }
   }
 
   return { request, upgrade };
+}
+
+/** Paths the gateway answers itself even when a frontend dev server takes everything else. */
+function isGatewayPath(path: string): boolean {
+  return path === '/auth' || path.startsWith('/auth/') || path === '/healthz' || path === '/readyz';
 }
