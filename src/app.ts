@@ -1,5 +1,5 @@
 import express, { type Express } from 'express';
-import http from 'node:http';
+import http, { type ServerResponse } from 'node:http';
 import { RedisStore } from 'connect-redis';
 import type { Server } from 'node:http';
 import type { GatewayConfig } from './config/types.js';
@@ -11,7 +11,7 @@ import {
   toGatewayError,
   writeError,
 } from './http/error-handler.js';
-import { NotFoundError } from './http/errors.js';
+import { NotFoundError, type GatewayError } from './http/errors.js';
 import { staticFrontend } from './http/frontend.js';
 import { healthRoutes } from './http/health.js';
 import { requestMetrics } from './http/request-metrics.js';
@@ -135,6 +135,12 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const table = new RouteTable(config.routes);
   const agents = createUpstreamAgents();
   const apiSecurityHeaders = securityHeaderList(config);
+  // The front door's and the forwarders' own answers (400, 401, 502, ...) carry the security headers too.
+  const writeApiError = (res: ServerResponse, err: GatewayError) => {
+    for (let i = 0; i < apiSecurityHeaders.length; i += 2)
+      res.setHeader(apiSecurityHeaders[i]!, apiSecurityHeaders[i + 1]!);
+    writeError(res, err, cookies);
+  };
   const { routes: forwarders, frontend } = createForwarders(
     config,
     {
@@ -142,7 +148,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       agents,
       gatewayCookies,
       logger,
-      writeError: (res, err) => writeError(res, err, cookies),
+      writeError: writeApiError,
       refuseUpgrade,
     },
     apiSecurityHeaders,
@@ -220,12 +226,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         frontend,
         observe: requestObserver(logger, metrics),
         toGatewayError: (err, context) => toGatewayError(err, logger, metrics, context),
-        writeError: (res, err) => {
-          // The front door's own answers (400, and /api errors) carry the same security headers.
-          for (let i = 0; i < apiSecurityHeaders.length; i += 2)
-            res.setHeader(apiSecurityHeaders[i]!, apiSecurityHeaders[i + 1]!);
-          writeError(res, err, cookies);
-        },
+        writeError: writeApiError,
         refuseUpgrade,
       });
       const s = http.createServer(door.request);
