@@ -117,11 +117,15 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
     const leaf = url.pathname.slice(url.pathname.lastIndexOf('/') + 1);
     const note = req.method === 'POST' && leaf === 'notes' ? { data: Buffer.alloc(0) } : undefined;
     if (note) notes.push(note);
+    const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => {
-      entry.body = Buffer.concat([entry.body, chunk]);
+      chunks.push(chunk);
+      entry.body = Buffer.concat(chunks);
       if (note) {
-        note.data = Buffer.concat([note.data, chunk]);
-        events.emit('note');
+        // The tail of what came before, so a text split across two chunks is still found.
+        const before = note.data.subarray(Math.max(0, note.data.length - 1024));
+        note.data = entry.body;
+        events.emit('note', Buffer.concat([before, chunk]).toString('latin1'));
       }
     });
     req.on('end', () => {
@@ -232,8 +236,8 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
       const has = () => notes.some((n) => n.data.toString('latin1').includes(text));
       if (has()) return Promise.resolve();
       return new Promise((resolve) => {
-        const listener = () => {
-          if (!has()) return;
+        const listener = (arrived: string) => {
+          if (!arrived.includes(text)) return;
           events.off('note', listener);
           resolve();
         };
