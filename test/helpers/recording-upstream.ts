@@ -115,7 +115,8 @@ export async function startRecordingUpstream(): Promise<RecordingUpstream> {
 
     const url = new URL(req.url ?? '/', 'http://upstream');
     const leaf = url.pathname.slice(url.pathname.lastIndexOf('/') + 1);
-    const note = req.method === 'POST' && leaf === 'notes' ? { data: Buffer.alloc(0) } : undefined;
+    const note: { data: Buffer } | undefined =
+      req.method === 'POST' && leaf === 'notes' ? { data: Buffer.alloc(0) } : undefined;
     if (note) notes.push(note);
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => {
