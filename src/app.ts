@@ -1,6 +1,5 @@
 import express, { type Express } from 'express';
 import http, { type ServerResponse } from 'node:http';
-import { RedisStore } from 'connect-redis';
 import type { Server } from 'node:http';
 import type { GatewayConfig } from './config/types.js';
 import { authRoutes } from './http/auth/routes.js';
@@ -42,7 +41,7 @@ import { createRedisClient, type RedisClient } from './session/redis-client.js';
 import type { SessionRecord } from './session/record.js';
 import { SessionIndex } from './session/session-index.js';
 import { SessionRecords } from './session/session-records.js';
-import { MemoryInnerStore, SealedSessionStore } from './session/session-store.js';
+import { SealedSessionStore } from './session/session-store.js';
 import { Vault } from './session/vault.js';
 
 export interface GatewayOptions {
@@ -91,11 +90,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const redis = createRedisClient(config.redis);
   if (redis) watchRedis(redis, logger);
   const kv: KvStore = redis ? new RedisKvStore(redis) : new MemoryKvStore();
-  const inner = redis
-    ? new RedisStore({ client: redis, prefix: keys.sessionPrefix, disableTouch: true })
-    : new MemoryInnerStore(kv, keys.sessionPrefix);
-  const sessionStore = new SealedSessionStore(inner, vault, keys);
   const records = new SessionRecords(kv, vault, keys);
+  const sessionStore = new SealedSessionStore(records);
   const cookies = new CookieRules(config.session);
   const gatewayCookies = [config.session.cookieName, config.session.loginCookieName];
   const sockets = new SessionSockets(kv, keys);

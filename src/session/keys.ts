@@ -7,18 +7,12 @@ import { hashId } from './vault.js';
 export class StoreKeys {
   constructor(readonly prefix: string) {}
 
-  /** The id express-session's store sees for a session; connect-redis prepends `sessionPrefix`. */
-  sessionStoreId(sessionId: string): string {
-    return `${hashId(sessionId)}}:session`;
-  }
   sessionHash(sessionId: string): string {
     return hashId(sessionId);
   }
-  get sessionPrefix(): string {
-    return `${this.prefix}{`;
-  }
+  /** A stored session (session/stored-session.ts). */
   session(sessionId: string): string {
-    return this.sessionPrefix + this.sessionStoreId(sessionId);
+    return this.sessionByHash(hashId(sessionId));
   }
 
   /** The cross-instance refresh lock of one session (same hash slot as the session). */
@@ -38,16 +32,27 @@ export class StoreKeys {
     return `${this.prefix}{${hashId(loginId)}}:logins`;
   }
 
-  /** Back-channel logout indexes: session hashes by the IdP's session id and by subject. */
+  /** Back-channel logout indexes (hashes): session hashes by the IdP's session id and by subject. */
   sessionsByIdpSid(issuer: string, idpSid: string): string {
-    return `${this.prefix}bcl:sid:${hashId(`${issuer} ${idpSid}`)}`;
+    return `${this.prefix}bcl:by-sid:${hashId(`${issuer} ${idpSid}`)}`;
   }
   sessionsBySub(issuer: string, sub: string): string {
+    return `${this.prefix}bcl:by-sub:${hashId(`${issuer} ${sub}`)}`;
+  }
+  /**
+   * The same indexes as Redis sets, written by earlier gateway versions; still read by back-channel logout
+   * until they expire (at most SESSION_MAX_AGE after the upgrade). New names, because a hash cannot be
+   * written to a key that holds a set.
+   */
+  legacySessionsByIdpSid(issuer: string, idpSid: string): string {
+    return `${this.prefix}bcl:sid:${hashId(`${issuer} ${idpSid}`)}`;
+  }
+  legacySessionsBySub(issuer: string, sub: string): string {
     return `${this.prefix}bcl:sub:${hashId(`${issuer} ${sub}`)}`;
   }
   /** The session key for a session known only by the hash of its id (from an index). */
   sessionByHash(sessionIdHash: string): string {
-    return `${this.sessionPrefix}${sessionIdHash}}:session`;
+    return `${this.prefix}{${sessionIdHash}}:session`;
   }
   /** A logout token's `jti`, remembered to refuse its replay. */
   logoutTokenJti(issuer: string, jti: string): string {

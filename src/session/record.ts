@@ -1,6 +1,7 @@
 /**
  * The session record: what the gateway knows about one signed-in browser. It is read and written only
- * through this module and session/session-store.ts, and stored sealed (session/vault.ts).
+ * through session/session-records.ts (express-session too, via session/session-store.ts), and stored
+ * sealed (session/stored-session.ts).
  */
 export interface TokenSet {
   accessToken: string;

@@ -4,8 +4,9 @@ import type { SessionRecord } from './record.js';
 
 /**
  * Which sessions belong to an IdP session (`sid`) or a user (`sub`), for back-channel logout. The
- * indexes hold only hashes of session ids, expire with the longest possible session, and lose their
- * entries when sessions end.
+ * indexes are small Redis hashes (session hash -> the session's absolute end): they hold only hashes of
+ * session ids, shed the members whose session has certainly ended whenever one is added, lose a
+ * member when its session ends here, and expire with the longest possible session.
  */
 export class SessionIndex {
   constructor(
@@ -17,22 +18,16 @@ export class SessionIndex {
 
   async add(sid: string, record: SessionRecord): Promise<void> {
     const member = this.keys.sessionHash(sid);
-    const writes = [
-      this.kv.addToSet(this.keys.sessionsBySub(this.issuer, record.sub), member, this.maxAgeMs),
-    ];
-    if (record.idpSid)
-      writes.push(
-        this.kv.addToSet(this.keys.sessionsByIdpSid(this.issuer, record.idpSid), member, this.maxAgeMs),
-      );
-    await Promise.all(writes);
+    await Promise.all(
+      this.indexKeys(record).map((key) =>
+        this.kv.addToIndex(key, member, record.absoluteExpiresAt, this.maxAgeMs),
+      ),
+    );
   }
 
   async remove(sid: string, record: SessionRecord): Promise<void> {
     const member = this.keys.sessionHash(sid);
-    const removals = [this.kv.removeFromSet(this.keys.sessionsBySub(this.issuer, record.sub), member)];
-    if (record.idpSid)
-      removals.push(this.kv.removeFromSet(this.keys.sessionsByIdpSid(this.issuer, record.idpSid), member));
-    await Promise.all(removals);
+    await Promise.all(this.indexKeys(record).map((key) => this.kv.removeFromIndex(key, member)));
   }
 
   /**
@@ -40,13 +35,29 @@ export class SessionIndex {
    * them from the store. Returns the hashes of the sessions ended.
    */
   async endSessions(match: { idpSid: string | undefined; sub: string | undefined }): Promise<string[]> {
-    const indexKey =
+    const [indexKey, legacyKey] =
       match.idpSid !== undefined
-        ? this.keys.sessionsByIdpSid(this.issuer, match.idpSid)
-        : this.keys.sessionsBySub(this.issuer, match.sub!);
-    const hashes = await this.kv.members(indexKey);
+        ? [
+            this.keys.sessionsByIdpSid(this.issuer, match.idpSid),
+            this.keys.legacySessionsByIdpSid(this.issuer, match.idpSid),
+          ]
+        : [
+            this.keys.sessionsBySub(this.issuer, match.sub!),
+            this.keys.legacySessionsBySub(this.issuer, match.sub!),
+          ];
+    const [current, legacy] = await Promise.all([
+      this.kv.indexMembers(indexKey),
+      this.kv.setMembers(legacyKey),
+    ]);
+    const hashes = [...new Set([...current, ...legacy])];
     if (hashes.length > 0) await this.kv.del(...hashes.map((h) => this.keys.sessionByHash(h)));
-    await this.kv.del(indexKey);
+    await this.kv.del(indexKey, legacyKey);
     return hashes;
+  }
+
+  private indexKeys(record: SessionRecord): string[] {
+    const keys = [this.keys.sessionsBySub(this.issuer, record.sub)];
+    if (record.idpSid) keys.push(this.keys.sessionsByIdpSid(this.issuer, record.idpSid));
+    return keys;
   }
 }

@@ -3,6 +3,7 @@ import { getSetCookie } from '../helpers/cookie-jar.js';
 import { CLIENT_ID, CLIENT_SECRET, sessionIdFromCookie, startStack, type Stack } from '../helpers/gateway.js';
 import { callback, completeAtIdp, loginThroughIdp, startLogin } from '../helpers/login.js';
 import { TestBrowser } from '../helpers/browser.js';
+import { openStoredSession } from '../../src/session/stored-session.js';
 
 /** Every secret value seen during this file's run; the log check at the end looks for each. */
 const secrets = new Set<string>();
@@ -442,16 +443,17 @@ describe('at rest', () => {
     expect(ttl).toBeLessThanOrEqual(30 * 60_000);
 
     // An attacker with the dump and the gateway's configuration (its vault) but not the cookie:
-    const raw = JSON.parse((await stack.redis.client.get(stack.gateway.keys.session(sid)))!) as {
-      sealed: string;
-    };
     const key = stack.gateway.keys.session(sid);
+    const raw = (await stack.redis.client.getBuffer(key))!;
     const hashInKey = /\{([^}]+)\}/.exec(key)![1]!;
     for (const guess of ['', key, hashInKey, 'alice', CLIENT_SECRET]) {
-      expect(stack.gateway.vault.open(raw.sealed, guess, 'session')).toBeUndefined();
+      expect(stack.gateway.vault.openBytes(raw, guess, 'session')).toBeUndefined();
+      expect(openStoredSession(stack.gateway.vault, guess, raw)).toBeUndefined();
     }
     // ...while the browser's cookie opens it (so the test above is not vacuous).
-    expect(stack.gateway.vault.open(raw.sealed, sid, 'session')).toContain(record.tokens.accessToken);
+    expect(openStoredSession(stack.gateway.vault, sid, raw)?.tokens.accessToken).toBe(
+      record.tokens.accessToken,
+    );
   });
 });
 
