@@ -74,4 +74,16 @@ describe('BoundedCache', () => {
     expect(cache.get('a')).toBeUndefined();
     expect(() => new BoundedCache(0)).toThrow();
   });
+
+  it('never evicts an entry that keeps being read, whatever streams past it', () => {
+    const cache = new BoundedCache<string, number>(10);
+    cache.set('hot', 0);
+    for (let i = 0; i < 1_000; i++) {
+      cache.set(`cold-${i}`, i);
+      expect(cache.get('hot')).toBe(0);
+    }
+    expect(cache.size).toBe(10);
+    expect(cache.get('cold-0')).toBeUndefined();
+    expect(cache.get('cold-999')).toBe(999);
+  });
 });
