@@ -79,21 +79,17 @@ export class Forwarder {
       upstream.destroy();
       return;
     }
-    let timedOut = false;
+    const timeout = this.answerTimeout(upstream);
     let clientGone = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      upstream.destroy(new Error('upstream response timeout'));
-    }, this.route.timeoutMs);
 
     res.once('close', () => {
       if (res.writableFinished) return;
       clientGone = true;
-      clearTimeout(timer);
+      timeout.clear();
       upstream.destroy();
     });
     upstream.once('response', (answer: IncomingMessage) => {
-      clearTimeout(timer);
+      timeout.clear();
       this.observe(answer.statusCode ?? 502, started);
       if (clientGone) return void answer.destroy();
       res.writeHead(
@@ -111,15 +107,15 @@ export class Forwarder {
       answer.pipe(res);
     });
     upstream.once('error', (err: Error) => {
-      clearTimeout(timer);
+      timeout.clear();
       if (clientGone) return;
-      this.observe(timedOut ? 504 : 502, started);
+      this.observe(timeout.fired ? 504 : 502, started);
       this.deps.logger.warn(
-        { route: this.route.prefix, timedOut, err: describeError(err) },
+        { route: this.route.prefix, timedOut: timeout.fired, err: describeError(err) },
         'upstream request failed',
       );
       if (res.headersSent) res.destroy();
-      else this.deps.writeError(res, timedOut ? new GatewayTimeoutError() : new BadGatewayError());
+      else this.deps.writeError(res, timeout.fired ? new GatewayTimeoutError() : new BadGatewayError());
     });
 
     if (framing.kind === 'none') upstream.end();
@@ -133,26 +129,15 @@ export class Forwarder {
    */
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, headers: string[]): void {
     const upstream = this.client.request({ ...this.base, agent: false, method: 'GET', path, headers });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      upstream.destroy(new Error('upstream response timeout'));
-    }, this.route.timeoutMs);
+    const timeout = this.answerTimeout(upstream);
     socket.once('close', () => {
-      clearTimeout(timer);
+      timeout.clear();
       upstream.destroy();
     });
     upstream.once('upgrade', (answer: IncomingMessage, upstreamSocket: Duplex, upstreamHead: Buffer) => {
-      clearTimeout(timer);
-      const lines = headerLines(
-        downstreamResponseHeaders(answer.rawHeaders, {
-          gatewayCookies: this.deps.gatewayCookies,
-          privateByDefault: false,
-          defaults: [],
-        }),
-      );
+      timeout.clear();
       socket.write(
-        `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n${lines}\r\n`,
+        `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n${this.relayedHead(answer)}\r\n`,
       );
       if (upstreamHead.length > 0) socket.write(upstreamHead);
       if (head.length > 0) upstreamSocket.write(head);
@@ -163,30 +148,51 @@ export class Forwarder {
       socket.pipe(upstreamSocket);
     });
     upstream.once('response', (answer: IncomingMessage) => {
-      clearTimeout(timer);
-      const lines = headerLines(
-        downstreamResponseHeaders(answer.rawHeaders, {
-          gatewayCookies: this.deps.gatewayCookies,
-          privateByDefault: false,
-          defaults: [],
-        }),
-      );
+      timeout.clear();
+      const status = answer.statusCode ?? 502;
       // The refusal's body is relayed until the upstream ends; the connection then closes.
       socket.write(
-        `HTTP/1.1 ${answer.statusCode ?? 502} ${http.STATUS_CODES[answer.statusCode ?? 502] ?? ''}\r\n${lines}Connection: close\r\n\r\n`,
+        `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\n${this.relayedHead(answer)}Connection: close\r\n\r\n`,
       );
       answer.pipe(socket);
     });
     upstream.once('error', (err: Error) => {
-      clearTimeout(timer);
+      timeout.clear();
       if (socket.destroyed) return;
       this.deps.logger.warn(
-        { route: this.route.prefix, timedOut, websocket: true, err: describeError(err) },
+        { route: this.route.prefix, timedOut: timeout.fired, websocket: true, err: describeError(err) },
         'upstream request failed',
       );
-      this.deps.refuseUpgrade(socket, timedOut ? new GatewayTimeoutError() : new BadGatewayError());
+      this.deps.refuseUpgrade(socket, timeout.fired ? new GatewayTimeoutError() : new BadGatewayError());
     });
     upstream.end();
+  }
+
+  /** The route's timeout on the upstream's answer (its headers); `clear()` once they are in. */
+  private answerTimeout(upstream: http.ClientRequest): { clear(): void; readonly fired: boolean } {
+    let fired = false;
+    const timer = setTimeout(() => {
+      fired = true;
+      upstream.destroy(new Error('upstream response timeout'));
+    }, this.route.timeoutMs);
+    return {
+      clear: () => clearTimeout(timer),
+      get fired() {
+        return fired;
+      },
+    };
+  }
+
+  /** An upstream answer's header lines as relayed on a raw socket (WebSocket handshakes and refusals). */
+  private relayedHead(answer: IncomingMessage): string {
+    const flat = downstreamResponseHeaders(answer.rawHeaders, {
+      gatewayCookies: this.deps.gatewayCookies,
+      privateByDefault: false,
+      defaults: [],
+    });
+    let out = '';
+    for (let i = 0; i < flat.length; i += 2) out += `${flat[i]}: ${flat[i + 1]}\r\n`;
+    return out;
   }
 
   /** Upstream latency by status; the labelled child is looked up once per status, not per request. */
@@ -199,10 +205,4 @@ export class Forwarder {
     }
     record((performance.now() - started) / 1000);
   }
-}
-
-function headerLines(flat: readonly string[]): string {
-  let out = '';
-  for (let i = 0; i < flat.length; i += 2) out += `${flat[i]}: ${flat[i + 1]}\r\n`;
-  return out;
 }
