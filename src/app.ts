@@ -1,10 +1,12 @@
 import express, { type Express } from 'express';
 import http, { type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Server } from 'node:http';
 import type { GatewayConfig } from './config/types.js';
 import { authRoutes } from './http/auth/routes.js';
 import {
   answerClientError,
+  endSocketWithError,
   errorHandler,
   refuseUpgrade,
   toGatewayError,
@@ -168,6 +170,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         pendingLogins,
         cookies,
         kv,
+        records,
         keys,
         logger,
         now: options.now ?? Date.now,
@@ -228,6 +231,10 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
       const s = http.createServer(door.request);
       s.on('upgrade', door.upgrade);
       s.on('clientError', answerClientError);
+      // CONNECT (a forward-proxy tunnel) is never ours to open: a JSON 400, not a silently closed socket.
+      s.on('connect', (_req, socket: Duplex) =>
+        endSocketWithError(socket, 400, 'bad_request', 'CONNECT is not supported.'),
+      );
       server = s;
       return new Promise((resolve, reject) => {
         s.once('error', reject);

@@ -11,7 +11,10 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
 import { parseDuration } from './duration.js';
+import { loadClientPrivateKey } from './client-key.js';
 import { ConfigError } from './errors.js';
+import { parseIdTokenAlgs } from './id-token-algs.js';
+import { Invalid } from './invalid.js';
 import type {
   ClientAuthMethod,
   GatewayConfig,
@@ -78,6 +81,9 @@ const OidcFile = z.strictObject({
   authParams: z.union([z.string(), z.record(z.string(), z.union([Scalar, z.array(Scalar)]))]).nullish(),
   clockTolerance: Num,
   allowInsecureHttp: Bool,
+  idTokenAlgs: List,
+  clientPrivateKey: Str,
+  clientKeyId: Str,
 });
 const RedisFile = z.strictObject({
   url: Str,
@@ -148,7 +154,10 @@ const FILE_KEYS = {
   'oidc.issuer': { env: 'OIDC_ISSUER', expect: URL_STRING },
   'oidc.clientId': { env: 'OIDC_CLIENT_ID', expect: STRING },
   'oidc.clientSecret': { env: 'OIDC_CLIENT_SECRET', expect: STRING },
-  'oidc.clientAuth': { env: 'OIDC_CLIENT_AUTH', expect: 'client_secret_basic or client_secret_post' },
+  'oidc.clientAuth': {
+    env: 'OIDC_CLIENT_AUTH',
+    expect: 'client_secret_basic, client_secret_post or private_key_jwt',
+  },
   'oidc.scopes': { env: 'OIDC_SCOPES', expect: 'a list of scopes or a space-separated string' },
   'oidc.authParams': {
     env: 'OIDC_AUTH_PARAMS',
@@ -156,6 +165,12 @@ const FILE_KEYS = {
   },
   'oidc.clockTolerance': { env: 'OIDC_CLOCK_TOLERANCE', expect: DURATION },
   'oidc.allowInsecureHttp': { env: 'OIDC_ALLOW_INSECURE_HTTP', expect: BOOLEAN },
+  'oidc.clientPrivateKey': { env: 'OIDC_CLIENT_PRIVATE_KEY', expect: 'a file path string' },
+  'oidc.clientKeyId': { env: 'OIDC_CLIENT_KEY_ID', expect: STRING },
+  'oidc.idTokenAlgs': {
+    env: 'OIDC_ID_TOKEN_ALGS',
+    expect: 'a list of algorithms or a comma-separated string',
+  },
   'redis.url': { env: 'REDIS_URL', expect: URL_STRING },
   'redis.clusterNodes': {
     env: 'REDIS_CLUSTER_NODES',
@@ -209,9 +224,6 @@ interface Raw<T> {
   value: T;
   src: Source;
 }
-
-/** A value problem ("must be …: fix") raised before the caller knows which source to name. */
-class Invalid extends Error {}
 
 function fail(src: Source, problem: string): never {
   throw new ConfigError(src.variable, `${src.label} ${problem}`, src.fileKey);
@@ -676,23 +688,32 @@ function loadOidc(ctx: Context): GatewayConfig['oidc'] {
 
   const secretRaw = r.get('oidc.clientSecret', f?.clientSecret);
   const authRaw = r.get('oidc.clientAuth', f?.clientAuth);
-  let clientAuth: ClientAuthMethod;
-  if (secretRaw === undefined) {
-    if (authRaw !== undefined) {
-      throw new ConfigError(
-        'OIDC_CLIENT_SECRET',
-        `OIDC_CLIENT_SECRET is required because ${authRaw.src.label} is set: set the client secret, or unset ${authRaw.src.variable} for a public client`,
-      );
-    }
-    clientAuth = 'none';
+  const keyRaw = r.get('oidc.clientPrivateKey', f?.clientPrivateKey);
+  const keyId = r.get('oidc.clientKeyId', f?.clientKeyId)?.value;
+  const clientAuth: ClientAuthMethod =
+    parseRaw(authRaw, (v) =>
+      oneOf(v, ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const),
+    ) ??
+    (keyRaw !== undefined ? 'private_key_jwt' : secretRaw !== undefined ? 'client_secret_basic' : 'none');
+  if (clientAuth === 'private_key_jwt' && keyRaw === undefined) {
+    throw new ConfigError(
+      'OIDC_CLIENT_PRIVATE_KEY',
+      `OIDC_CLIENT_PRIVATE_KEY is required because ${authRaw?.src.label ?? 'OIDC_CLIENT_AUTH'} is private_key_jwt: set it to the path of the client's PEM or JWK private key`,
+    );
+  }
+  if (clientAuth.startsWith('client_secret') && secretRaw === undefined) {
+    throw new ConfigError(
+      'OIDC_CLIENT_SECRET',
+      `OIDC_CLIENT_SECRET is required because ${authRaw?.src.label ?? 'OIDC_CLIENT_AUTH'} is set: set the client secret, or unset ${authRaw?.src.variable ?? 'OIDC_CLIENT_AUTH'} for a public client`,
+    );
+  }
+  if (clientAuth === 'none') {
     warnings.push(
       'OIDC_CLIENT_SECRET is not set: acting as a public client (token endpoint auth "none"); PKCE still protects the code, but set the secret if the provider issued one',
     );
-  } else {
-    clientAuth =
-      parseRaw(authRaw, (v) => oneOf(v, ['client_secret_basic', 'client_secret_post'] as const)) ??
-      'client_secret_basic';
   }
+  // Parsed whenever set, so a broken key stops start-up even while another method is chosen.
+  const clientPrivateKey = parseRaw(keyRaw, (file) => loadClientPrivateKey(file, keyId));
 
   const scopes =
     parseRaw(r.get('oidc.scopes', f?.scopes), (v) => parseScopes(v, true)) ?? DEFAULT_SCOPES.split(' ');
@@ -707,10 +728,12 @@ function loadOidc(ctx: Context): GatewayConfig['oidc'] {
     clientId,
     clientSecret: secretRaw?.value,
     clientAuth,
+    clientPrivateKey: clientAuth === 'private_key_jwt' ? clientPrivateKey : undefined,
     scopes,
     authParams,
     clockToleranceSec: Math.floor(clockToleranceMs / 1000),
     allowInsecureHttp,
+    idTokenAlgs: parseRaw(r.get('oidc.idTokenAlgs', f?.idTokenAlgs), parseIdTokenAlgs),
   };
 }
 
@@ -827,6 +850,12 @@ function loadSession(
       if (name === loginCookieName) throw new Invalid(`must differ from the login cookie ${loginCookieName}`);
       return name;
     }) ?? (https ? '__Host-bff-session' : 'bff-session');
+  // Only __Host- keeps a sibling subdomain from planting the cookie (Domain=parent): cookie tossing.
+  if (https && !/^__Host-/i.test(cookieName)) {
+    ctx.warnings.push(
+      `BFF_COOKIE_NAME ${cookieName} has no __Host- prefix: under https a sibling subdomain can plant (toss) this cookie; use __Host-${cookieName.replace(/^__secure-/i, '')}`,
+    );
+  }
 
   return {
     secrets: secrets.secrets,

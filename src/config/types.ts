@@ -1,7 +1,8 @@
 /** The validated, fully-resolved gateway configuration. Everything else reads only this. */
+import type { ClientPrivateKey } from './client-key.js';
 
 export type TokenType = 'user' | 'client' | 'optional' | 'none';
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface HostPort {
@@ -42,13 +43,17 @@ export interface GatewayConfig {
     issuer: string;
     clientId: string;
     clientSecret: string | undefined;
-    /** 'none' only when no client secret is configured (public client). */
+    /** 'none' only when neither a client secret nor a private key is configured (public client). */
     clientAuth: ClientAuthMethod;
+    /** private_key_jwt: OIDC_CLIENT_PRIVATE_KEY, parsed (OIDC_CLIENT_KEY_ID or the key's own kid). */
+    clientPrivateKey: ClientPrivateKey | undefined;
     scopes: string[];
     /** Extra authorization-request parameters, in order; never a protocol parameter. */
     authParams: [string, string][];
     clockToleranceSec: number;
     allowInsecureHttp: boolean;
+    /** OIDC_ID_TOKEN_ALGS; undefined: what the IdP advertises, without none and HS*. */
+    idTokenAlgs: string[] | undefined;
   };
   redis: RedisConfig;
   session: {

@@ -2,6 +2,7 @@ import * as client from 'openid-client';
 import { IdpUnavailableError } from '../http/errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
 import { needsRefresh } from '../session/record.js';
+import { describeIdpFailure } from './idp-errors.js';
 import type { IdentityProvider } from './provider.js';
 import { accessTokenTimes } from './token-response.js';
 
@@ -54,7 +55,9 @@ export class ClientCredentials {
       );
       return token;
     } catch (err) {
-      this.logger.warn({ scope, err: describeError(err) }, 'client-credentials token request failed');
+      // `idp` names the IdP's answer (status, `invalid_client` even behind a 401 challenge).
+      const idp = await describeIdpFailure(err);
+      this.logger.warn({ scope, idp, err: describeError(err) }, 'client-credentials token request failed');
       throw new IdpUnavailableError('A service token could not be obtained from the identity provider.', {
         cause: err,
       });

@@ -2,6 +2,7 @@ import * as client from 'openid-client';
 import { IdpUnavailableError, LoginError } from '../http/errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
 import type { TokenSet } from '../session/record.js';
+import { IdTokenKeysUnavailableError } from './id-token.js';
 import { isTransientIdpError } from './idp-errors.js';
 import type { IdentityProvider } from './provider.js';
 import { accessTokenTimes, tokenSetFrom } from './token-response.js';
@@ -25,9 +26,10 @@ export interface ExchangeInput {
 }
 
 /**
- * Exchanges the code (with the PKCE verifier) and validates the ID token (issuer, audience, signature,
- * nonce, expiry: openid-client does all of it). Refusals become `exchange_failed`, an unreachable IdP
- * `idp_unavailable`.
+ * Exchanges the code (with the PKCE verifier) and validates the ID token: openid-client checks issuer,
+ * audience, azp, nonce and times; the signature and `alg` are checked here against the IdP's JWKS,
+ * because openid-client trusts ID tokens from the token endpoint unsigned. Refusals become
+ * `exchange_failed`, an unreachable IdP `idp_unavailable`.
  */
 export async function exchangeCode(
   idp: IdentityProvider,
@@ -46,8 +48,10 @@ export async function exchangeCode(
         idTokenExpected: true,
       }),
     );
+    // idTokenExpected made openid-client refuse an answer without one.
+    await idp.idTokens.verify(response.id_token ?? '');
   } catch (err) {
-    if (isTransientIdpError(err)) {
+    if (isTransientIdpError(err) || err instanceof IdTokenKeysUnavailableError) {
       logger.warn({ err: describeError(err) }, 'code exchange: IdP unreachable');
       throw new IdpUnavailableError(undefined, { cause: err });
     }

@@ -4,7 +4,7 @@ import type { IdentityProvider } from './provider.js';
 
 /**
  * RP-initiated logout URL: the IdP's end_session_endpoint with id_token_hint, client_id and
- * post_logout_redirect_uri, or "/" when the IdP has none (or we hold no ID token).
+ * post_logout_redirect_uri and a random state, or "/" when the IdP has none (or we hold no ID token).
  */
 export function buildLogoutUrl(
   idp: IdentityProvider,
@@ -12,9 +12,16 @@ export function buildLogoutUrl(
   publicUrl: string,
 ): string {
   if (!idp.ready || !idp.metadata.end_session_endpoint || idToken === undefined) return '/';
-  return client
-    .buildEndSessionUrl(idp.config, { id_token_hint: idToken, post_logout_redirect_uri: `${publicUrl}/` })
-    .toString();
+  return (
+    client
+      // A random state: some IdPs (Glewlwyd) return to the application only when one is present.
+      .buildEndSessionUrl(idp.config, {
+        id_token_hint: idToken,
+        post_logout_redirect_uri: `${publicUrl}/`,
+        state: client.randomState(),
+      })
+      .toString()
+  );
 }
 
 /** RFC 7009 revocation of a refresh token, when the IdP supports it. Never fails the caller. */

@@ -28,14 +28,94 @@ export function oauthErrorCode(err: unknown): string | undefined {
 }
 
 /**
- * How a failed refresh affects the session:
- * - `transient`: the IdP could not be reached or broke; keep the session, answer 503.
- * - `misconfigured`: the IdP refused the gateway itself (invalid_client); keep every session so that
- *   fixing the configuration restores service, answer 503 and log an error.
- * - `terminal`: the IdP refused this grant (invalid_grant and the like); end the session.
+ * What the IdP answered, for classification and the log line (no token in it: status, the OAuth error
+ * code and its description only). The key is `error`, never `code`: the logger redacts `*.code`.
  */
-export function classifyRefreshError(err: unknown): 'transient' | 'misconfigured' | 'terminal' {
-  if (isTransientIdpError(err)) return 'transient';
-  if (oauthErrorCode(err) === 'invalid_client') return 'misconfigured';
-  return 'terminal';
+export interface IdpFailure {
+  /** The HTTP status, when the IdP answered at all. */
+  status?: number;
+  error?: string;
+  error_description?: string;
+  /** The WWW-Authenticate scheme of a challenge, lower-cased (`basic`, `bearer`, ...). */
+  challenge?: string;
+}
+
+/** How much of an error body is read: an OAuth error is a few hundred bytes; a hostile IdP gets no more. */
+const MAX_ERROR_BODY = 4096;
+
+/**
+ * The IdP's answer behind a failed call. openid-client throws a WWW-Authenticate challenge before
+ * reading the body, so `invalid_client` in a `401 + WWW-Authenticate: Basic` answer is found here from
+ * the challenge's parameters or, failing that, the JSON body.
+ */
+export async function describeIdpFailure(err: unknown): Promise<IdpFailure> {
+  if (err instanceof client.ResponseBodyError) {
+    return withDescription({ status: err.status, error: err.error }, err.error_description);
+  }
+  if (err instanceof client.WWWAuthenticateChallengeError) {
+    const first = err.cause[0];
+    const params = first?.parameters;
+    const failure: IdpFailure = { status: err.status, ...(first ? { challenge: first.scheme } : {}) };
+    if (params?.error) return withDescription({ ...failure, error: params.error }, params.error_description);
+    const body = await readErrorBody(err.response);
+    return body?.error ? withDescription({ ...failure, error: body.error }, body.error_description) : failure;
+  }
+  if (err instanceof client.ClientError) {
+    const status = (err.cause as { status?: unknown } | undefined)?.status;
+    return typeof status === 'number' ? { status } : {};
+  }
+  return {};
+}
+
+function withDescription(failure: IdpFailure, description: unknown): IdpFailure {
+  return typeof description === 'string'
+    ? { ...failure, error_description: description.slice(0, 300) }
+    : failure;
+}
+
+async function readErrorBody(
+  response: Response,
+): Promise<{ error?: string; error_description?: unknown } | undefined> {
+  if (response.bodyUsed || !response.body) return undefined;
+  try {
+    const reader = response.body.getReader();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+      if (size > MAX_ERROR_BODY) {
+        await reader.cancel();
+        return undefined;
+      }
+    }
+    const json: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    if (json === null || typeof json !== 'object') return undefined;
+    const { error, error_description } = json as Record<string, unknown>;
+    return typeof error === 'string' ? { error, error_description } : undefined;
+  } catch {
+    return undefined; // not JSON, or the IdP hung up: the status alone is logged
+  }
+}
+
+/**
+ * How a failed refresh affects the session (contract, `session_expired` / `idp_unavailable`):
+ * - `terminal`: the IdP refused this grant for good (`invalid_grant`, or a 400 `invalid_request`);
+ *   end the session.
+ * - `misconfigured`: the IdP refused the gateway itself (any 401, `invalid_client`, 403, any other
+ *   4xx such as `unsupported_grant_type`); keep every session so that fixing the configuration
+ *   restores service, answer 503 and log an error.
+ * - `transient`: no answer, a timeout, 429, 5xx, or anything unexpected; keep the session, answer 503.
+ * Ending a session is the one step that cannot be undone, so only the two unambiguous codes do it.
+ */
+export function classifyRefreshFailure(failure: IdpFailure): 'transient' | 'misconfigured' | 'terminal' {
+  const { status, error } = failure;
+  if (status === undefined || status === 429 || status >= 500 || status < 400) return 'transient';
+  // A 401 is about the client's authentication (RFC 6749 §5.2), whatever code it carries.
+  if (status === 401 || error === 'invalid_client') return 'misconfigured';
+  if (error === 'invalid_grant') return 'terminal';
+  if (status === 400 && error === 'invalid_request') return 'terminal';
+  return 'misconfigured';
 }

@@ -1,10 +1,11 @@
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose';
 import type { GatewayConfig } from '../config/types.js';
+import { allowedIdTokenAlgs } from './id-token.js';
 import type { IdentityProvider } from './provider.js';
 
 const BACKCHANNEL_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
-/** How long a `jti` is remembered when the token itself has no `exp`. */
-const JTI_MEMORY_WITHOUT_EXP_MS = 24 * 3600_000;
+/** A logout token issued longer ago than this is refused (its `jti` need not be remembered longer). */
+export const LOGOUT_TOKEN_MAX_AGE_SEC = 600;
 
 export class InvalidLogoutToken extends Error {}
 
@@ -18,7 +19,8 @@ export interface LogoutClaims {
 
 /**
  * Validates a Logout Token per OpenID Connect Back-Channel Logout 1.0, section 2.6: signature with the
- * IdP's keys and an allowed `alg` (never `none`), `iss`, `aud`, `iat`, `exp` when present, the
+ * IdP's keys and an allowed `alg` (never `none`), `iss`, `aud`, `iat` at most 10 minutes old and not in
+ * the future beyond the clock tolerance, `exp` required and not passed, the
  * back-channel `events` member, `sid` or `sub`, no `nonce`, a `jti`. (Replay of the `jti` is checked by
  * the caller against the store.)
  */
@@ -34,9 +36,8 @@ export class LogoutTokenValidator {
     const meta = this.idp.metadata;
     if (!meta.jwks_uri) throw new InvalidLogoutToken('the IdP publishes no jwks_uri');
     this.jwks ??= createRemoteJWKSet(new URL(meta.jwks_uri), { timeoutDuration: 10_000 });
-    const algorithms = (meta.id_token_signing_alg_values_supported ?? ['RS256']).filter(
-      (alg) => alg !== 'none',
-    );
+    // The same algorithms as ID tokens (OIDC_ID_TOKEN_ALGS, else advertised without none and HS*).
+    const algorithms = allowedIdTokenAlgs(this.oidc.idTokenAlgs, meta.id_token_signing_alg_values_supported);
     let payload: JWTPayload;
     let typ: string | undefined;
     try {
@@ -48,7 +49,9 @@ export class LogoutTokenValidator {
         audience: this.oidc.clientId,
         algorithms,
         clockTolerance: this.oidc.clockToleranceSec,
-        requiredClaims: ['iat', 'jti'],
+        // maxTokenAge also refuses an `iat` in the future beyond the tolerance.
+        maxTokenAge: LOGOUT_TOKEN_MAX_AGE_SEC,
+        requiredClaims: ['iat', 'exp', 'jti'],
       }));
     } catch (err) {
       throw new InvalidLogoutToken(`logout token rejected: ${(err as Error).message}`);
@@ -66,10 +69,9 @@ export class LogoutTokenValidator {
     const sub = typeof payload.sub === 'string' ? payload.sub : undefined;
     if (sid === undefined && sub === undefined) throw new InvalidLogoutToken('neither sid nor sub');
     if (typeof payload.jti !== 'string' || payload.jti === '') throw new InvalidLogoutToken('no jti');
-    const rememberJtiMs =
-      typeof payload.exp === 'number'
-        ? Math.max(payload.exp * 1000 - Date.now() + this.oidc.clockToleranceSec * 1000, 1000)
-        : JTI_MEMORY_WITHOUT_EXP_MS;
+    // A replay is refused by `exp` or `iat` once either has passed: remember the jti until then.
+    const usableUntilSec = Math.min(payload.exp!, payload.iat! + LOGOUT_TOKEN_MAX_AGE_SEC);
+    const rememberJtiMs = Math.max((usableUntilSec + this.oidc.clockToleranceSec) * 1000 - Date.now(), 1000);
     return { sid, sub, jti: payload.jti, rememberJtiMs };
   }
 }

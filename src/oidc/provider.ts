@@ -3,6 +3,8 @@ import type { GatewayConfig } from '../config/types.js';
 import { IdpUnavailableError } from '../http/errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
 import type { IdpOperation, Metrics } from '../observability/metrics.js';
+import { clientAuthFor } from './client-auth.js';
+import { allowedIdTokenAlgs, IdTokenVerifier } from './id-token.js';
 import { isTransientIdpError } from './idp-errors.js';
 
 /** Seconds; applies to discovery and every later request to the IdP. */
@@ -16,6 +18,7 @@ const RETRY_MAX_MS = 30_000;
  */
 export class IdentityProvider {
   private configuration: client.Configuration | undefined;
+  private idTokenVerifier: IdTokenVerifier | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly discovered: Promise<void>;
@@ -54,6 +57,13 @@ export class IdentityProvider {
     return this.configuration;
   }
 
+  /** Verifies every ID token's signature (sign-in and refresh) against the IdP's JWKS. */
+  get idTokens(): IdTokenVerifier {
+    if (!this.idTokenVerifier)
+      throw new IdpUnavailableError('The identity provider has not been reached yet; try again shortly.');
+    return this.idTokenVerifier;
+  }
+
   get metadata(): client.ServerMetadata {
     return this.config.serverMetadata();
   }
@@ -75,7 +85,9 @@ export class IdentityProvider {
   private async attempt(n: number): Promise<void> {
     if (this.stopped) return;
     try {
-      this.configuration = await this.call('discovery', () => this.discover());
+      const configuration = await this.call('discovery', () => this.discover());
+      this.idTokenVerifier = this.verifierFor(configuration.serverMetadata());
+      this.configuration = configuration;
       this.logger.info({ issuer: this.oidc.issuer, attempts: n }, 'OpenID Provider discovered');
       this.warnAboutMetadata(this.configuration.serverMetadata());
       this.resolveDiscovered();
@@ -92,19 +104,37 @@ export class IdentityProvider {
     }
   }
 
-  private discover(): Promise<client.Configuration> {
-    const { issuer, clientId, clientSecret, clientAuth, clockToleranceSec } = this.oidc;
+  private async discover(): Promise<client.Configuration> {
+    const { issuer, clientId, clientSecret, clockToleranceSec } = this.oidc;
     const metadata: Partial<client.ClientMetadata> = { [client.clockTolerance]: clockToleranceSec };
     if (clientSecret !== undefined) metadata.client_secret = clientSecret;
-    const auth =
-      clientAuth === 'client_secret_post'
-        ? client.ClientSecretPost(clientSecret)
-        : clientAuth === 'client_secret_basic'
-          ? client.ClientSecretBasic(clientSecret)
-          : client.None();
     // The config loader only lets http:// through for loopback issuers or with OIDC_ALLOW_INSECURE_HTTP.
     const execute = new URL(issuer).protocol === 'http:' ? [client.allowInsecureRequests] : [];
-    return client.discovery(new URL(issuer), clientId, metadata, auth, { execute, timeout: IDP_TIMEOUT_SEC });
+    return client.discovery(new URL(issuer), clientId, metadata, await clientAuthFor(this.oidc), {
+      execute,
+      timeout: IDP_TIMEOUT_SEC,
+    });
+  }
+
+  private verifierFor(meta: client.ServerMetadata): IdTokenVerifier {
+    const algorithms = allowedIdTokenAlgs(this.oidc.idTokenAlgs, meta.id_token_signing_alg_values_supported);
+    if (algorithms.length === 0 || !meta.jwks_uri) {
+      this.logger.error(
+        {
+          issuer: meta.issuer,
+          advertised: meta.id_token_signing_alg_values_supported,
+          jwksUri: meta.jwks_uri,
+        },
+        'No usable ID-token signature check: the IdP needs a jwks_uri and an asymmetric algorithm (set OIDC_ID_TOKEN_ALGS); every sign-in will fail',
+      );
+    }
+    return new IdTokenVerifier({
+      issuer: meta.issuer,
+      clientId: this.oidc.clientId,
+      jwksUri: meta.jwks_uri,
+      algorithms,
+      clockToleranceSec: this.oidc.clockToleranceSec,
+    });
   }
 
   /** One clear warning per missing capability the gateway relies on. */

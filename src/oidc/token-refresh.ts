@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import * as client from 'openid-client';
 import { IdpUnavailableError, SessionExpiredError, SessionStoreUnavailableError } from '../http/errors.js';
@@ -10,14 +9,17 @@ import { needsRefresh, userClaims, type SessionRecord } from '../session/record.
 import type { LoadedSession, SessionRecords } from '../session/session-records.js';
 import type { Vault } from '../session/vault.js';
 import { revokeRefreshToken } from './end-session.js';
-import { classifyRefreshError } from './idp-errors.js';
+import { RefreshLock } from './refresh-lock.js';
+import { refreshedIdTokenMismatch } from './refreshed-id-token.js';
+import { classifyRefreshFailure, describeIdpFailure, type IdpFailure } from './idp-errors.js';
 import type { IdentityProvider } from './provider.js';
 import { accessTokenTimes, tokenSetFrom } from './token-response.js';
 
-/** Longer than one IdP call may take (10 s), so the holder finishes before the lock can expire. */
-const LOCK_TTL_MS = 12_000;
-/** How long a request waits for another instance's refresh before giving up with 503. */
-const LOCK_WAIT_MS = 15_000;
+/**
+ * How long a request waits for another instance's refresh before giving up with 503: longer than a live
+ * holder's usual worst case (store calls at 1.5 s around a 10 s IdP call), whose lock is renewed meanwhile.
+ */
+const LOCK_WAIT_MS = 20_000;
 /** How long the result of a refresh stays available to a request that still holds the spent token. */
 const GRACE_MS = 30_000;
 const GRACE_PURPOSE = 'refresh-grace';
@@ -45,16 +47,17 @@ export interface TokenRefresherDeps {
  * Keeps a session's access token fresh, spending each refresh token exactly once:
  *
  * 1. In-process: one promise per session; parallel requests share it.
- * 2. Across instances: a short Redis lock (`SET NX PX`, released only by its owner). Whoever does not
- *    get it waits for its release, re-reads the session and uses the new token.
+ * 2. Across instances: a Redis lock (refresh-lock.ts: renewed while held, released only by its owner,
+ *    confirmed right before the token is spent). Whoever does not get it waits for its release,
+ *    re-reads the session and uses the new token.
  * 3. The holder re-reads the session after locking (someone may have just finished), then refreshes,
  *    and writes the rotated tokens before releasing the lock, with compare-and-set so that a concurrent
  *    save (a lazy idle slide elsewhere) can never put the spent refresh token back.
  * 4. The result is also kept for a short grace window under a hash of the spent refresh token, so a
  *    straggler that still holds the old one gets the new tokens instead of spending it again.
  *
- * Terminal refusals (invalid_grant, ...) delete the session: 401 session_expired. An unreachable IdP
- * keeps it: 503 idp_unavailable.
+ * Terminal refusals (invalid_grant, a 400 invalid_request) delete the session: 401 session_expired.
+ * Anything else (unreachable, 429, 5xx, invalid_client, any 401) keeps it: 503 idp_unavailable.
  */
 export class TokenRefresher {
   private readonly inflight = new Map<string, Promise<LoadedSession>>();
@@ -75,23 +78,16 @@ export class TokenRefresher {
   private async refreshAcrossInstances(sid: string): Promise<LoadedSession> {
     const { kv, keys } = this.deps;
     const lockKey = keys.refreshLock(sid);
-    const owner = randomUUID();
     const giveUpAt = Date.now() + LOCK_WAIT_MS;
     let stopWaitTimer: (() => void) | undefined;
     for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
-      if (await kv.setIfAbsent(lockKey, owner, LOCK_TTL_MS)) {
+      const lock = await RefreshLock.take(kv, lockKey, this.deps.logger);
+      if (lock) {
         stopWaitTimer?.();
         try {
-          return await this.refreshHoldingLock(sid);
+          return await this.refreshHoldingLock(sid, lock);
         } finally {
-          await kv
-            .deleteIfEquals(lockKey, owner)
-            .catch((err: unknown) =>
-              this.deps.logger.warn(
-                { err: describeError(err) },
-                'refresh lock release failed; it expires by itself',
-              ),
-            );
+          await lock.release();
         }
       }
       // Another instance is refreshing this session: wait for it, then take its result.
@@ -114,7 +110,7 @@ export class TokenRefresher {
     }
   }
 
-  private async refreshHoldingLock(sid: string): Promise<LoadedSession> {
+  private async refreshHoldingLock(sid: string, lock: RefreshLock): Promise<LoadedSession> {
     const { logger, kv, keys, vault } = this.deps;
     const current = await this.readOrExpire(sid);
     if (!needsRefresh(current.record, Date.now(), this.deps.refreshSkewMs)) {
@@ -142,28 +138,53 @@ export class TokenRefresher {
       return this.store(current, fromGrace);
     }
 
+    // The store calls so far may have been slow: spend the token only with a whole lock lifetime ahead.
+    if (!(await lock.confirm())) {
+      logger.warn(
+        { sub: current.record.sub },
+        'refresh lock lost before the refresh; refresh token not spent',
+      );
+      throw new IdpUnavailableError('A token refresh is taking too long; try again shortly.');
+    }
     let response: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
     try {
       response = await this.deps.idp.call('refresh', () =>
         client.refreshTokenGrant(this.deps.idp.config, spent),
       );
     } catch (err) {
-      const kind = classifyRefreshError(err);
+      const failure = await describeIdpFailure(err);
+      const kind = classifyRefreshFailure(failure);
       this.deps.metrics.refreshes.inc({ outcome: kind === 'terminal' ? 'terminal' : 'transient' });
       if (kind === 'terminal') {
-        await this.endSession(current, 'the IdP refused the refresh', err);
+        await this.endSession(current, 'the IdP refused the refresh', err, failure);
         throw new SessionExpiredError();
       }
       logger[kind === 'misconfigured' ? 'error' : 'warn'](
-        { sub: current.record.sub, err: describeError(err) },
+        { sub: current.record.sub, idp: failure, err: describeError(err) },
         `refresh failed (${kind}); session kept`,
       );
       throw new IdpUnavailableError(undefined, { cause: err });
     }
 
+    // A refreshed ID token is verified like a sign-in's (signature, alg, iss, aud, times): an answer that
+    // fails is not a refusal by the IdP (it may be a key rotation in flight), so the session is kept.
+    if (response.id_token !== undefined) {
+      try {
+        await this.deps.idp.idTokens.verify(response.id_token);
+      } catch (err) {
+        logger.warn(
+          { sub: current.record.sub, err: describeError(err) },
+          'refresh: the ID token failed validation; answer discarded, session kept',
+        );
+        throw new IdpUnavailableError(undefined, { cause: err });
+      }
+    }
     const refreshed = this.refreshedTokens(current.record, response);
-    if (refreshed === undefined) {
-      await this.endSession(current, 'the refreshed ID token names another subject');
+    if ('mismatch' in refreshed) {
+      // Never stored: the tokens are not this sign-in's. Revoke the refresh token they came with.
+      const unkept = response.refresh_token ?? spent;
+      await revokeRefreshToken(this.deps.idp, unkept, logger, current.record.sub);
+      await this.endSession(current, `the refreshed ID token has another ${refreshed.mismatch}`);
       throw new SessionExpiredError();
     }
     // Only a rotated refresh token can come back spent; an unrotated one stays valid and needs no grace.
@@ -186,9 +207,18 @@ export class TokenRefresher {
   private refreshedTokens(
     record: SessionRecord,
     response: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers,
-  ): RefreshedTokens | undefined {
+  ): RefreshedTokens | { mismatch: 'iss' | 'aud' | 'sub' } {
     const idClaims = response.claims() as Record<string, unknown> | undefined;
-    if (idClaims && idClaims.sub !== record.sub) return undefined;
+    if (idClaims) {
+      const { issuer } = this.deps.idp.metadata;
+      const clientId = this.deps.idp.config.clientMetadata().client_id;
+      const mismatch = refreshedIdTokenMismatch(
+        record.tokens.idToken,
+        { sub: record.sub, issuer, clientId },
+        idClaims,
+      );
+      if (mismatch) return { mismatch };
+    }
     return {
       tokens: tokenSetFrom(response, record.tokens),
       ...accessTokenTimes(response.access_token, response.expires_in, Date.now()),
@@ -224,9 +254,19 @@ export class TokenRefresher {
     return current;
   }
 
-  private async endSession(session: LoadedSession, reason: string, err?: unknown): Promise<void> {
+  private async endSession(
+    session: LoadedSession,
+    reason: string,
+    err?: unknown,
+    idp?: IdpFailure,
+  ): Promise<void> {
     this.deps.logger.info(
-      { sub: session.record.sub, reason, ...(err ? { err: describeError(err) } : {}) },
+      {
+        sub: session.record.sub,
+        reason,
+        ...(idp ? { idp } : {}),
+        ...(err ? { err: describeError(err) } : {}),
+      },
       'session ended by refresh',
     );
     await this.deps.records.delete(session.sid);

@@ -24,12 +24,16 @@ export interface KvStore {
     ttlMs: number,
   ): Promise<boolean>;
   del(...keys: string[]): Promise<void>;
+  /** Reads and deletes the key in one atomic step (GETDEL): no write can land between the two. */
+  getBytesAndDelete(key: string): Promise<Buffer | null>;
   exists(key: string): Promise<boolean>;
 
   /** SET NX PX: true when this call created the key (a lock taken, a one-time id first seen). */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
   /** Deletes only if the key still holds `value` (a lock released only by its owner). */
   deleteIfEquals(key: string, value: string): Promise<void>;
+  /** Sets the key's TTL to `ttlMs` only if it still holds `value` (a lock renewed by its owner). */
+  extendIfEquals(key: string, value: string, ttlMs: number): Promise<boolean>;
 
   /**
    * Adds `member` to an index (a Redis hash: member -> the epoch second it ends), drops the members

@@ -85,6 +85,12 @@ export class MemoryKvStore implements KvStore {
     for (const key of keys) this.values.delete(key);
   }
 
+  async getBytesAndDelete(key: string): Promise<Buffer | null> {
+    const value = this.entry(key)?.value;
+    this.values.delete(key);
+    return value ?? null;
+  }
+
   async exists(key: string): Promise<boolean> {
     return this.entry(key) !== undefined;
   }
@@ -97,6 +103,13 @@ export class MemoryKvStore implements KvStore {
 
   async deleteIfEquals(key: string, value: string): Promise<void> {
     if (this.read(key) === value) this.values.delete(key);
+  }
+
+  async extendIfEquals(key: string, value: string, ttlMs: number): Promise<boolean> {
+    const entry = this.entry(key);
+    if (entry === undefined || entry.value.toString('utf8') !== value) return false;
+    entry.expiresAt = Date.now() + ttlMs;
+    return true;
   }
 
   // Indexes are JSON [member, end (epoch s)] pairs in the same map, so they expire like everything else.

@@ -43,6 +43,10 @@ const DELETE_IF_EQUALS = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+const EXTEND_IF_EQUALS = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
 // ARGV: member, its end (epoch s), now (epoch s), TTL (ms).
 const ADD_TO_INDEX = `
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
@@ -109,6 +113,10 @@ export class RedisKvStore implements KvStore {
     await Promise.all(keys.map((key) => guard(this.redis.del(key))));
   }
 
+  getBytesAndDelete(key: string): Promise<Buffer | null> {
+    return guard(this.redis.getdelBuffer(key));
+  }
+
   async exists(key: string): Promise<boolean> {
     return (await guard(this.redis.exists(key))) === 1;
   }
@@ -119,6 +127,10 @@ export class RedisKvStore implements KvStore {
 
   async deleteIfEquals(key: string, value: string): Promise<void> {
     await guard(this.redis.eval(DELETE_IF_EQUALS, 1, key, value));
+  }
+
+  async extendIfEquals(key: string, value: string, ttlMs: number): Promise<boolean> {
+    return (await guard(this.redis.eval(EXTEND_IF_EQUALS, 1, key, value, Math.ceil(ttlMs)))) === 1;
   }
 
   async addToIndex(key: string, member: string, endsAtMs: number, ttlMs: number): Promise<void> {

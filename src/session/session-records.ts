@@ -97,6 +97,18 @@ export class SessionRecords {
     this.cache.delete(sid);
     await this.kv.del(this.keys.session(sid));
   }
+
+  /**
+   * Deletes the session and returns the record it held at that instant (logout): a write that raced
+   * the deletion (a rotated refresh token) is either in the returned record or was refused by
+   * compare-and-set. null when there was none or this id does not open it. An ended session's record
+   * is returned too: its refresh token may still be live at the IdP.
+   */
+  async take(sid: string): Promise<SessionRecord | null> {
+    this.cache.delete(sid);
+    const raw = await this.kv.getBytesAndDelete(this.keys.session(sid));
+    return raw === null ? null : (openStoredSession(this.vault, sid, raw) ?? null);
+  }
 }
 
 /**

@@ -256,7 +256,8 @@ describe('the demo in a real browser', () => {
     await page.click('#sign-out');
     await page.waitForURL(`http://127.0.0.1:${demo.ports.idp}/session/end**`);
     await page.click('#logout-yes');
-    await page.waitForURL(`${demo.url}/`);
+    // Back at the SPA's root; the IdP appends the logout request's `state`.
+    await page.waitForURL((url) => url.origin === demo.url && url.pathname === '/');
     await state(page, 'signed-out');
     expect(await page.evaluate(() => fetch('/auth/session').then((r) => r.status))).toBe(401);
     expect(await page.evaluate(() => document.cookie)).toBe('');

@@ -29,7 +29,9 @@ import { OidcMemoryStore } from '../../src/dev/oidc-memory-store.js';
 export interface IdpClient {
   client_id: string;
   client_secret: string;
-  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post';
+  token_endpoint_auth_method: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+  /** private_key_jwt: the client's public keys. */
+  jwks?: { keys: JWK[] };
   redirect_uris: string[];
   post_logout_redirect_uris?: string[];
   backchannel_logout_uri?: string;
@@ -66,7 +68,15 @@ export interface StartIdpOptions {
   backchannelLogout?: boolean;
   /** Merged over the default alice and bob. */
   accounts?: Record<string, IdpAccount>;
+  /** A hostile IdP from the start (its discovery document too): see TestIdp.rewriteResponses. */
+  rewriteResponses?: ResponseRewrite;
 }
+
+/** Rewrites a 200 JSON answer (discovery, token, …) before it leaves the IdP: a hostile or broken IdP. */
+export type ResponseRewrite = (
+  path: string,
+  body: Record<string, unknown>,
+) => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 export interface IdpCounts {
   /** grant_type → successful token-endpoint grants. */
@@ -116,6 +126,12 @@ export interface TestIdp {
   lastAuthorizationRequests: URLSearchParams[];
   /** How each token-endpoint request carried client credentials: an Authorization Basic header, or not (body). */
   tokenRequestAuth: Array<'basic' | 'body'>;
+  /** Every Authorization Basic user id as sent (base64-decoded, NOT percent-decoded), any endpoint. */
+  basicUsers: string[];
+  /** Every private_key_jwt client assertion received (token, revocation, …), with its path. */
+  clientAssertions: Array<{ path: string; assertion: string }>;
+  /** The `token` of every successful (200) revocation request, in order (emptied by resetCounts). */
+  revokedTokens: string[];
   /** true: every connection and request is answered with a TCP reset (existing sockets are reset too). */
   setDown(down: boolean): void;
   /**
@@ -125,10 +141,27 @@ export interface TestIdp {
   setHanging(hanging: boolean): void;
   /** How many requests are held by setHanging(true). */
   heldRequests(): number;
+  /**
+   * A hostile token endpoint: while set, every POST /token is answered with this instead, and the
+   * provider never sees it (no grant spent). Its form parameters are kept in `answeredTokenRequests`.
+   */
+  setTokenAnswer(answer: TokenAnswer | undefined): void;
+  answeredTokenRequests: URLSearchParams[];
+  /** A slow token endpoint: each POST /token reaches the provider only after this many ms (0: off). */
+  setTokenDelay(ms: number): void;
   /** Register another client after start (e.g. once the gateway's port is known). */
   addClient(client: IdpClient): void;
+  /** Turns the hostile rewrite of 200 JSON answers on (a function) or off (undefined). */
+  rewriteResponses(rewrite: ResponseRewrite | undefined): void;
   /** The accounts the IdP knows by name (defaults merged with options.accounts). */
   accounts: Record<string, IdpAccount>;
+}
+
+export interface TokenAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  /** Default: empty. */
+  body?: string;
 }
 
 export const DEFAULT_CLIENT: IdpClient = {
@@ -201,8 +234,15 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
   const events: IdpEvent[] = [];
   const lastAuthorizationRequests: URLSearchParams[] = [];
   const tokenRequestAuth: Array<'basic' | 'body'> = [];
+  const basicUsers: string[] = [];
+  const clientAssertions: Array<{ path: string; assertion: string }> = [];
+  const revokedTokens: string[] = [];
   let down = false;
   let hanging = false;
+  let tokenAnswer: TokenAnswer | undefined;
+  let tokenDelayMs = 0;
+  const answeredTokenRequests: URLSearchParams[] = [];
+  let rewrite: ResponseRewrite | undefined = options.rewriteResponses;
   const held = new Set<IncomingMessage>();
   const sockets = new Set<Socket>();
   // Set once the provider exists (the server listens first so the issuer port is known).
@@ -222,8 +262,28 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     if (u.pathname === '/auth' && req.method === 'GET') {
       lastAuthorizationRequests.push(new URLSearchParams(u.search));
     }
-    app.handler(req, res);
+    const handler = app.handler;
+    if (u.pathname === '/token' && req.method === 'POST') {
+      if (tokenAnswer) {
+        answerToken(req, res, tokenAnswer);
+        return;
+      }
+      if (tokenDelayMs > 0) {
+        setTimeout(() => handler(req, res), tokenDelayMs);
+        return;
+      }
+    }
+    handler(req, res);
   });
+  const answerToken = (req: IncomingMessage, res: ServerResponse, answer: TokenAnswer): void => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      answeredTokenRequests.push(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+      res.writeHead(answer.status, answer.headers ?? {});
+      res.end(answer.body ?? '');
+    });
+  };
   server.on('connection', (socket: Socket) => {
     if (down) {
       socket.resetAndDestroy();
@@ -258,6 +318,7 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
       grant_types: grantTypes,
     };
     if (c.scope !== undefined) meta.scope = c.scope;
+    if (c.jwks !== undefined) meta.jwks = c.jwks;
     if (backchannelLogout && c.backchannel_logout_uri !== undefined) {
       meta.backchannel_logout_uri = c.backchannel_logout_uri;
       meta.backchannel_logout_session_required = c.backchannel_logout_session_required ?? true;
@@ -379,9 +440,33 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     if (ctx.path === '/token') {
       tokenRequestAuth.push(ctx.get('authorization').startsWith('Basic ') ? 'basic' : 'body');
     }
+    const authorization = ctx.get('authorization');
+    if (authorization.startsWith('Basic ')) {
+      const decoded = Buffer.from(authorization.slice('Basic '.length), 'base64').toString('utf8');
+      basicUsers.push(decoded.slice(0, decoded.indexOf(':')));
+    }
+
     await next();
+    // The form body as oidc-provider parsed it.
+    const form = (ctx as { oidc?: { body?: Record<string, unknown> } }).oidc?.body;
+    if (typeof form?.client_assertion === 'string') {
+      clientAssertions.push({ path: ctx.path, assertion: form.client_assertion });
+    }
+    const body: unknown = ctx.body;
+    if (
+      rewrite &&
+      ctx.status === 200 &&
+      typeof body === 'object' &&
+      body !== null &&
+      !Buffer.isBuffer(body)
+    ) {
+      ctx.body = await rewrite(ctx.path, body as Record<string, unknown>);
+    }
     const counter = ROUTE_COUNTERS[ctx.path];
     if (counter && ctx.status === 200) counts[counter] += 1;
+    const revoked = (ctx as KoaContextWithOIDC).oidc?.params?.token;
+    if (ctx.path === '/token/revocation' && ctx.status === 200 && typeof revoked === 'string')
+      revokedTokens.push(revoked);
   });
 
   const grantTypeOf = (ctx: KoaContextWithOIDC): string => {
@@ -472,6 +557,9 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     accounts,
     lastAuthorizationRequests,
     tokenRequestAuth,
+    basicUsers,
+    clientAssertions,
+    revokedTokens,
     resetCounts: () => {
       const fresh = emptyCounts();
       for (const k of Object.keys(counts.grants)) delete counts.grants[k];
@@ -485,6 +573,10 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
       events.length = 0;
       lastAuthorizationRequests.length = 0;
       tokenRequestAuth.length = 0;
+      basicUsers.length = 0;
+      clientAssertions.length = 0;
+      revokedTokens.length = 0;
+      answeredTokenRequests.length = 0;
     },
     introspect,
     setDown: (value: boolean) => {
@@ -502,6 +594,16 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
       }
     },
     heldRequests: () => held.size,
+    setTokenAnswer: (answer: TokenAnswer | undefined) => {
+      tokenAnswer = answer;
+    },
+    answeredTokenRequests,
+    setTokenDelay: (ms: number) => {
+      tokenDelayMs = ms;
+    },
+    rewriteResponses: (fn: ResponseRewrite | undefined) => {
+      rewrite = fn;
+    },
     addClient: (c: IdpClient) => {
       registered.set(c.client_id, c);
       const meta = clientMetadata(c);

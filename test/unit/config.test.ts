@@ -1,10 +1,13 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it, expect } from 'vitest';
 
+import { calculateJwkThumbprint, exportJWK } from 'jose';
 import { ConfigError, deriveTokenKey, loadConfig, parseDuration } from '../../src/config/index.js';
+import { allowedIdTokenAlgs } from '../../src/oidc/id-token.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -166,7 +169,16 @@ describe('loadConfig errors name the variable', () => {
     ['OIDC_ISSUER fragment', { OIDC_ISSUER: 'https://login.example.com/#x' }, 'OIDC_ISSUER', /fragment/],
     ['OIDC_ISSUER empty query', { OIDC_ISSUER: 'https://login.example.com/?' }, 'OIDC_ISSUER'],
     ['OIDC_CLIENT_ID missing', { OIDC_CLIENT_ID: undefined }, 'OIDC_CLIENT_ID', /required/],
-    ['OIDC_CLIENT_AUTH bad', { OIDC_CLIENT_AUTH: 'private_key_jwt' }, 'OIDC_CLIENT_AUTH'],
+    ['OIDC_CLIENT_AUTH bad', { OIDC_CLIENT_AUTH: 'client_secret_jwt' }, 'OIDC_CLIENT_AUTH'],
+    [
+      'private_key_jwt without a key',
+      { OIDC_CLIENT_AUTH: 'private_key_jwt' },
+      'OIDC_CLIENT_PRIVATE_KEY',
+      /required/,
+    ],
+    ['OIDC_ID_TOKEN_ALGS none', { OIDC_ID_TOKEN_ALGS: 'RS256,none' }, 'OIDC_ID_TOKEN_ALGS', /never none/],
+    ['OIDC_ID_TOKEN_ALGS HS256', { OIDC_ID_TOKEN_ALGS: 'HS256' }, 'OIDC_ID_TOKEN_ALGS', /HS256/],
+    ['OIDC_ID_TOKEN_ALGS empty list', { OIDC_ID_TOKEN_ALGS: ' , ' }, 'OIDC_ID_TOKEN_ALGS', /at least one/],
     [
       'OIDC_CLIENT_AUTH without secret',
       { OIDC_CLIENT_SECRET: undefined, OIDC_CLIENT_AUTH: 'client_secret_post' },
@@ -494,6 +506,18 @@ describe('loadConfig values', () => {
     expect(
       load({ BFF_PUBLIC_URL: 'https://a.example', BFF_COOKIE_NAME: '__Host-mine' }).session.cookieName,
     ).toBe('__Host-mine');
+  });
+
+  it('warns at start-up when an https cookie name lacks the __Host- prefix (cookie tossing)', () => {
+    const tossable = (env: Env) =>
+      load(env).warnings.filter((w) => w.includes('BFF_COOKIE_NAME') && w.includes('__Host-'));
+    const https = 'https://app.example.com';
+    expect(tossable({ BFF_PUBLIC_URL: https, BFF_COOKIE_NAME: 'my_session' })).toHaveLength(1);
+    expect(tossable({ BFF_PUBLIC_URL: https, BFF_COOKIE_NAME: '__Secure-my_session' })).toHaveLength(1);
+    expect(tossable({ BFF_PUBLIC_URL: https, BFF_COOKIE_NAME: '__Host-mine' })).toEqual([]);
+    expect(tossable({ BFF_PUBLIC_URL: https })).toEqual([]);
+    // Over http no name can be protected (browsers take __Host- only over https): nothing to warn about.
+    expect(tossable({ BFF_COOKIE_NAME: 'my_session' })).toEqual([]);
   });
 
   it('reads COOKIE_SAMESITE case-insensitively', () => {
@@ -931,5 +955,117 @@ describe('routes', () => {
     expect(error.message).toContain(key);
     expect(error.message).toContain('(in ');
     expect(error.message).toMatch(pattern);
+  });
+});
+
+describe('ID-token algorithms and the client key (issue 9)', () => {
+  it('OIDC_ID_TOKEN_ALGS: a comma-separated list, deduplicated; unset by default', () => {
+    expect(load().oidc.idTokenAlgs).toBeUndefined();
+    expect(load({ OIDC_ID_TOKEN_ALGS: ' PS256, ES256,PS256 ' }).oidc.idTokenAlgs).toEqual(['PS256', 'ES256']);
+  });
+
+  it('oidc.idTokenAlgs from the file, as a list', () => {
+    const file = writeTemp('algs.yaml', 'oidc:\n  idTokenAlgs: [RS256, EdDSA]\n');
+    expect(load({ BFF_CONFIG: file }).oidc.idTokenAlgs).toEqual(['RS256', 'EdDSA']);
+  });
+
+  it('the default allowed algorithms are what the IdP advertises without none and HS*, else RS256', () => {
+    expect(allowedIdTokenAlgs(undefined, ['none', 'HS256', 'HS512', 'RS256', 'ES256'])).toEqual([
+      'RS256',
+      'ES256',
+    ]);
+    expect(allowedIdTokenAlgs(undefined, undefined)).toEqual(['RS256']);
+    expect(allowedIdTokenAlgs(['PS256'], ['RS256'])).toEqual(['PS256']);
+  });
+
+  function keyFile(name: string, text: string): string {
+    return writeTemp(name, text);
+  }
+
+  it('a key makes private_key_jwt the default; alg follows the key; kid from the JWK, the env, or the thumbprint', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const pem = keyFile('rsa.pem', rsa.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
+    const viaPem = load({ OIDC_CLIENT_SECRET: undefined, OIDC_CLIENT_PRIVATE_KEY: pem }).oidc;
+    expect(viaPem.clientAuth).toBe('private_key_jwt');
+    expect(viaPem.clientPrivateKey?.alg).toBe('RS256');
+    expect(viaPem.clientPrivateKey?.kid).toBe(await calculateJwkThumbprint(await exportJWK(rsa.publicKey)));
+    // The key object's material stays out of JSON (and so out of any log of the config).
+    expect(JSON.stringify(viaPem)).not.toContain('PRIVATE');
+    expect(JSON.stringify(viaPem)).not.toContain(String(rsa.privateKey.export({ format: 'jwk' }).d));
+
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = keyFile('ec.jwk', JSON.stringify({ ...ec.privateKey.export({ format: 'jwk' }), kid: 'k1' }));
+    expect(load({ OIDC_CLIENT_PRIVATE_KEY: jwk }).oidc.clientPrivateKey).toMatchObject({
+      alg: 'ES256',
+      kid: 'k1',
+    });
+    expect(load({ OIDC_CLIENT_PRIVATE_KEY: jwk, OIDC_CLIENT_KEY_ID: 'k2' }).oidc.clientPrivateKey?.kid).toBe(
+      'k2',
+    );
+
+    const ed = generateKeyPairSync('ed25519');
+    const edPem = keyFile('ed.pem', ed.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
+    expect(load({ OIDC_CLIENT_PRIVATE_KEY: edPem }).oidc.clientPrivateKey?.alg).toBe('EdDSA');
+
+    // PS256: an RSA JWK that says so (an RSASSA-PSS-only PEM is refused with that hint, below).
+    const psJwk = keyFile(
+      'ps.jwk',
+      JSON.stringify({ ...rsa.privateKey.export({ format: 'jwk' }), alg: 'PS256' }),
+    );
+    expect(load({ OIDC_CLIENT_PRIVATE_KEY: psJwk }).oidc.clientPrivateKey?.alg).toBe('PS256');
+
+    // An explicit secret method keeps the secret even with a key configured.
+    expect(
+      load({ OIDC_CLIENT_PRIVATE_KEY: pem, OIDC_CLIENT_AUTH: 'client_secret_basic' }).oidc,
+    ).toMatchObject({
+      clientAuth: 'client_secret_basic',
+      clientPrivateKey: undefined,
+    });
+  });
+
+  it.each([
+    ['a missing file', () => path.join(tempDir(), 'nope.pem'), /cannot be read \(ENOENT\)/],
+    ['garbage', () => writeTemp('junk.pem', 'not a key'), /does not hold a private key/],
+    [
+      'a public key',
+      () =>
+        writeTemp(
+          'pub.pem',
+          generateKeyPairSync('ec', { namedCurve: 'P-256' })
+            .publicKey.export({ format: 'pem', type: 'spki' })
+            .toString(),
+        ),
+      /does not hold a private key/,
+    ],
+    ['a broken JWK', () => writeTemp('bad.jwk', '{"kty":'), /not a valid JWK/],
+    [
+      'an RSASSA-PSS-only PEM',
+      () =>
+        writeTemp(
+          'pss.pem',
+          generateKeyPairSync('rsa-pss', { modulusLength: 2048 })
+            .privateKey.export({ format: 'pem', type: 'pkcs8' })
+            .toString(),
+        ),
+      /"alg": "PS256"/,
+    ],
+    [
+      'a JWK whose alg does not fit',
+      () =>
+        writeTemp(
+          'rs.jwk',
+          JSON.stringify({
+            ...generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }),
+            alg: 'ES256',
+          }),
+        ),
+      /does not fit/,
+    ],
+  ])('a key file holding %s stops start-up naming OIDC_CLIENT_PRIVATE_KEY', (_name, file, pattern) => {
+    const error = errorOf({ ...BASE, OIDC_CLIENT_PRIVATE_KEY: file() });
+    expect(error.variable).toBe('OIDC_CLIENT_PRIVATE_KEY');
+    expect(error.message).toMatch(/^OIDC_CLIENT_PRIVATE_KEY /);
+    expect(error.message).toMatch(pattern);
+    expect(error.message).not.toContain('\n');
   });
 });

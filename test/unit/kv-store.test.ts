@@ -53,6 +53,21 @@ describe.each(['redis', 'memory'] as const)('KvStore (%s)', (name) => {
     expect(await store.kv.getBytes(k)).toEqual(v1);
   });
 
+  it('a lock is renewed only by its owner, and not once it has expired', async () => {
+    const k = key();
+    expect(await store.kv.setIfAbsent(k, 'owner-a', 200)).toBe(true);
+    expect(await store.kv.extendIfEquals(k, 'owner-b', 60_000)).toBe(false);
+    expect(await store.kv.extendIfEquals(k, 'owner-a', 60_000)).toBe(true);
+    // Past the original 200 ms, the renewed lock is still there and still refuses others.
+    await expect.poll(() => store.kv.setIfAbsent(`${k}:probe`, '1', 250), { interval: 50 }).toBe(true);
+    await expect.poll(() => store.kv.exists(`${k}:probe`), { interval: 50, timeout: 2000 }).toBe(false);
+    expect(await store.kv.setIfAbsent(k, 'owner-b', 60_000)).toBe(false);
+    expect(await store.kv.get(k)).toBe('owner-a');
+    await store.kv.deleteIfEquals(k, 'owner-a');
+    expect(await store.kv.extendIfEquals(k, 'owner-a', 60_000)).toBe(false);
+    expect(await store.kv.exists(k)).toBe(false);
+  });
+
   it('index: members come and go; the last one out removes the key', async () => {
     const k = key();
     const later = Date.now() + 3600_000;

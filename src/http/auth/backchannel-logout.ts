@@ -25,11 +25,15 @@ export function backchannelLogout(deps: AuthDeps, validator: LogoutTokenValidato
       throw invalidRequest('The logout token is invalid.');
     }
     const jtiKey = deps.keys.logoutTokenJti(deps.config.oidc.issuer, claims.jti);
-    if (!(await deps.kv.setIfAbsent(jtiKey, '1', claims.rememberJtiMs))) {
+    if (await deps.kv.exists(jtiKey)) {
       deps.logger.warn({ sub: claims.sub, sid: claims.sid }, 'back-channel logout refused: jti replayed');
       throw invalidRequest('The logout token was already used.');
     }
+    // Ending sessions is idempotent, so the jti is recorded only after it succeeded: when the store
+    // fails here (503), the IdP's retry of the same token must still work. Two concurrent deliveries
+    // may both end the same sessions; that is harmless.
     const ended = await deps.sessionIndex.endSessions({ idpSid: claims.sid, sub: claims.sub });
+    await deps.kv.setIfAbsent(jtiKey, '1', claims.rememberJtiMs);
     for (const hash of ended) deps.onSessionHashEnded(hash);
     deps.metrics.logouts.inc({ kind: 'backchannel' }, ended.length);
     deps.logger.info({ sub: claims.sub, sid: claims.sid, sessions: ended.length }, 'back-channel logout');

@@ -7,6 +7,8 @@ import { preferHtmlErrors } from '../error-handler.js';
 import { GatewayError, LoginError } from '../errors.js';
 import { signedInPage } from '../pages.js';
 import type { AuthDeps } from './deps.js';
+import { checkResponseIssuer } from './response-issuer.js';
+import { requireSecureRequest } from './secure-request.js';
 
 function queryString(req: Request, name: string): string | undefined {
   const value = req.query[name];
@@ -41,13 +43,20 @@ function completeLogin(deps: AuthDeps) {
       state !== undefined && loginId !== undefined
         ? await deps.pendingLogins.take(loginId, state)
         : undefined;
+    // After the take (the state is single use whatever happens), before any IdP error or code exchange.
+    requireSecureRequest(req, deps.config.publicUrl, deps.logger);
+    checkResponseIssuer(req, deps.idp, deps.logger);
 
     const idpError = queryString(req, 'error');
     if (idpError !== undefined) {
       // Echo only a well-formed OAuth error code; the description is the IdP's text and stays in the log.
       const code = /^[a-z_]{1,64}$/.test(idpError) ? idpError : 'invalid_request';
       deps.logger.info(
-        { error: code, knownState: pending !== undefined },
+        {
+          error: code,
+          description: queryString(req, 'error_description')?.slice(0, 300),
+          knownState: pending !== undefined,
+        },
         'IdP returned an error to the callback',
       );
       throw new LoginError(code, 'The identity provider did not complete the sign-in.');

@@ -8,6 +8,7 @@ import type { PendingLogins } from '../../session/pending-logins.js';
 import type { StoreKeys } from '../../session/keys.js';
 import type { SessionRecord } from '../../session/record.js';
 import type { SessionIndex } from '../../session/session-index.js';
+import type { SessionRecords } from '../../session/session-records.js';
 
 /** What the /auth handlers need; passed explicitly, no globals. */
 export interface AuthDeps {
@@ -16,6 +17,8 @@ export interface AuthDeps {
   pendingLogins: PendingLogins;
   cookies: CookieRules;
   kv: KvStore;
+  /** The stored sessions (logout takes one out atomically). */
+  records: SessionRecords;
   keys: StoreKeys;
   logger: Logger;
   now: () => number;

@@ -4,6 +4,7 @@ import { preferHtmlErrors } from '../error-handler.js';
 import { RateLimitedError } from '../errors.js';
 import { safeReturnTo } from '../return-to.js';
 import type { AuthDeps } from './deps.js';
+import { requireSecureRequest } from './secure-request.js';
 
 const RATE_WINDOW_MS = 60_000;
 
@@ -11,6 +12,7 @@ const RATE_WINDOW_MS = 60_000;
 export function login(deps: AuthDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     preferHtmlErrors(res);
+    requireSecureRequest(req, deps.config.publicUrl, deps.logger);
     const configuration = deps.idp.config; // 503 idp_unavailable until discovery succeeded
     const hits = await deps.kv.hit(deps.keys.loginRateLimit(req.ip ?? 'unknown'), RATE_WINDOW_MS);
     if (hits > deps.loginRateLimit) throw new RateLimitedError(RATE_WINDOW_MS / 1000);

@@ -1,22 +1,26 @@
 import type { Request, Response } from 'express';
 import { buildLogoutUrl, revokeRefreshToken } from '../../oidc/end-session.js';
-import { destroySession } from '../../session/express-session.js';
+import { readSessionId } from '../../session/session-cookie.js';
 import { hasCsrfHeader } from '../anti-forgery.js';
 import type { AuthDeps } from './deps.js';
 
 /**
- * POST /auth/logout: delete the session from the store, revoke the refresh token, clear the cookie,
- * then tell the SPA where to end the IdP session (JSON) or send a form post there (303).
+ * POST /auth/logout: take the session out of the store in one atomic read-and-delete, revoke the
+ * refresh token the deleted record held, clear the cookie, then tell the SPA where to end the IdP
+ * session (JSON) or send a form post there (303).
+ *
+ * No earlier read: a refresh on another instance may rotate the refresh token at any moment, and only
+ * the record deleted is certain to hold the last one stored (a later rotation is refused by its
+ * compare-and-set, because the key is gone).
  */
 export function logout(deps: AuthDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     res.setHeader('Cache-Control', 'no-store');
-    const record = req.session?.bff;
+    const sid = readSessionId(req, deps.cookies.sessionCookieName, deps.config.session.secrets);
     // Store first: if it cannot be reached this throws 503 and the user is still signed in, as they see.
+    const record = sid === undefined ? null : await deps.records.take(sid);
     if (record) {
-      const sid = req.sessionID;
-      await destroySession(req);
-      deps.onSessionEnded(sid, record);
+      deps.onSessionEnded(sid!, record);
       deps.metrics.logouts.inc({ kind: 'rp' });
     }
     deps.cookies.clearSessionCookie(res);

@@ -19,7 +19,8 @@ export function authRoutes(
   router.get('/auth/login', login(deps));
   router.get('/auth/callback', session, callback(deps));
   router.get('/auth/session', session, sessionInfo());
-  router.post('/auth/logout', requireSameOrigin(deps.config.publicUrl), session, logout(deps));
+  // No express-session here: logout reads and deletes the record in one step (see logout.ts).
+  router.post('/auth/logout', requireSameOrigin(deps.config.publicUrl), logout(deps));
   // Server to server from the IdP: no cookie, no anti-forgery; the signed logout token is the proof.
   router.post(
     '/auth/backchannel-logout',

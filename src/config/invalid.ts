@@ -1,0 +1,2 @@
+/** A value problem ("must be …: fix") raised before the caller knows which source to name. */
+export class Invalid extends Error {}
