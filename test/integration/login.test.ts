@@ -73,6 +73,8 @@ describe('login: Authorization Code + PKCE + OIDC', () => {
     const csp = result.callbackResponse.headers.get('content-security-policy')!;
     expect(csp).toContain(`form-action 'self' ${stack.idp.issuer}`);
     expect(csp).not.toContain('upgrade-insecure-requests');
+    // Clickjacking (RFC 9700 4.16): no other origin may frame the gateway's pages.
+    expect(csp).toContain("frame-ancestors 'self'");
     expect(result.callbackBody).not.toContain('<script');
     expect(result.callbackResponse.headers.get('referrer-policy')).toBe('no-referrer');
     expect(result.callbackResponse.headers.get('x-content-type-options')).toBe('nosniff');
