@@ -3,6 +3,7 @@ import http, { type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Server } from 'node:http';
 import type { GatewayConfig } from './config/types.js';
+import { LoginRateLimiter } from './http/auth/rate-limit.js';
 import { authRoutes } from './http/auth/routes.js';
 import {
   answerClientError,
@@ -54,7 +55,7 @@ export interface GatewayOptions {
   now?: () => number;
   /** How long in-flight requests and streams may run on after close() (default 10 s). */
   shutdownGraceMs?: number;
-  /** Login starts per client IP per minute (default 60). */
+  /** Login starts and callbacks per client IP per minute (default: config.rateLimit.login). */
   loginRateLimit?: number;
 }
 
@@ -174,7 +175,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         keys,
         logger,
         now: options.now ?? Date.now,
-        loginRateLimit: options.loginRateLimit ?? 60,
+        loginRateLimit: new LoginRateLimiter(redis, keys, options.loginRateLimit ?? config.rateLimit.login),
         onSessionEnded,
         onSessionHashEnded,
         sessionIndex,

@@ -15,6 +15,7 @@ import { loadClientPrivateKey } from './client-key.js';
 import { ConfigError } from './errors.js';
 import { parseIdTokenAlgs } from './id-token-algs.js';
 import { Invalid } from './invalid.js';
+import { parseLoginRateLimit } from './rate-limit.js';
 import type {
   ClientAuthMethod,
   GatewayConfig,
@@ -102,6 +103,7 @@ const SessionFile = z.strictObject({
 const TokensFile = z.strictObject({ encryptionKey: List, refreshSkew: Num });
 const FrontendFile = z.strictObject({ dir: Str, url: Str });
 const MetricsFile = z.strictObject({ port: Num });
+const RateLimitFile = z.strictObject({ login: Num });
 const RouteFile = z.strictObject({
   prefix: Str,
   target: Str,
@@ -120,6 +122,7 @@ const SECTIONS = {
   tokens: TokensFile,
   frontend: FrontendFile,
   metrics: MetricsFile,
+  rateLimit: RateLimitFile,
 } as const;
 
 const FileSchema = z.strictObject({
@@ -133,6 +136,7 @@ const FileSchema = z.strictObject({
   trustProxy: z.union([z.boolean(), z.number(), z.string(), z.array(z.string())]).nullish(),
   frontend: FrontendFile.nullish(),
   metrics: MetricsFile.nullish(),
+  rateLimit: RateLimitFile.nullish(),
   logLevel: Str,
   routes: z.array(RouteFile).nullish(),
 });
@@ -193,6 +197,7 @@ const FILE_KEYS = {
   'frontend.dir': { env: 'FRONTEND_DIR', expect: STRING },
   'frontend.url': { env: 'FRONTEND_URL', expect: URL_STRING },
   'metrics.port': { env: 'METRICS_PORT', expect: PORT },
+  'rateLimit.login': { env: 'RATE_LIMIT_LOGIN', expect: 'a whole number of requests per minute (0: off)' },
   logLevel: { env: 'LOG_LEVEL', expect: LOG_LEVELS.join(', ') },
 } as const satisfies Record<string, { env: string; expect: string }>;
 
@@ -1031,6 +1036,7 @@ export function loadConfig(env: Env): GatewayConfig {
       throw new Invalid(`must differ from PORT (${port}): pick another port for /metrics`);
     return n;
   });
+  const loginRateLimit = parseRaw(r.get('rateLimit.login', file.rateLimit?.login), parseLoginRateLimit) ?? 60;
   const logLevel = parseRaw(r.get('logLevel', file.logLevel), (v) => oneOf(v, LOG_LEVELS)) ?? 'info';
 
   return {
@@ -1046,6 +1052,7 @@ export function loadConfig(env: Env): GatewayConfig {
     trustProxy,
     frontend,
     metrics: { port: metricsPort },
+    rateLimit: { login: loginRateLimit },
     logLevel,
     routes: loadRoutes(ctx),
     warnings: ctx.warnings,

@@ -78,6 +78,8 @@ export interface GatewayConfig {
   trustProxy: boolean | number | string;
   frontend: { dir: string | undefined; url: string | undefined };
   metrics: { port: number | undefined };
+  /** RATE_LIMIT_LOGIN: login starts and callbacks per client IP per minute; 0 = off. */
+  rateLimit: { login: number };
   logLevel: LogLevel;
   routes: RouteConfig[];
   /** Start-up warnings (insecure defaults) to log once the logger exists. */

@@ -59,7 +59,12 @@ export class StoreKeys {
     return `${this.prefix}bcl:jti:${hashId(`${issuer} ${jti}`)}`;
   }
 
-  loginRateLimit(client: string): string {
-    return `${this.prefix}ratelimit:login:${hashId(client)}`;
+  /** One client IP's requests to /auth/login or /auth/callback in the window (http/auth/rate-limit.ts). */
+  rateLimit(endpoint: 'login' | 'callback', client: string): string {
+    return `${this.prefix}ratelimit:${endpoint}:${hashId(client)}`;
+  }
+  /** The same for all clients together: the cap that bounds how fast the store can grow. */
+  rateLimitAll(endpoint: 'login' | 'callback'): string {
+    return `${this.prefix}ratelimit:${endpoint}-all`;
   }
 }

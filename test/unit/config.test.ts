@@ -1069,3 +1069,36 @@ describe('ID-token algorithms and the client key (issue 9)', () => {
     expect(error.message).not.toContain('\n');
   });
 });
+
+describe('RATE_LIMIT_LOGIN (issue 9)', () => {
+  it('60 by default; a whole number; 0 turns it off', () => {
+    expect(load().rateLimit.login).toBe(60);
+    expect(load({ RATE_LIMIT_LOGIN: ' 120 ' }).rateLimit.login).toBe(120);
+    expect(load({ RATE_LIMIT_LOGIN: '0' }).rateLimit.login).toBe(0);
+  });
+
+  it('rateLimit.login from the file; the env wins', () => {
+    const file = writeTemp('limit.yaml', 'rateLimit:\n  login: 10\n');
+    expect(load({ BFF_CONFIG: file }).rateLimit.login).toBe(10);
+    expect(load({ BFF_CONFIG: file, RATE_LIMIT_LOGIN: '7' }).rateLimit.login).toBe(7);
+  });
+
+  it.each(['-1', '1.5', 'ten', '60/min', '1e3', '2000000'])(
+    '%s stops start-up naming RATE_LIMIT_LOGIN',
+    (value) => {
+      const error = errorOf({ ...BASE, RATE_LIMIT_LOGIN: value });
+      expect(error.variable).toBe('RATE_LIMIT_LOGIN');
+      expect(error.message).toMatch(/^RATE_LIMIT_LOGIN must be a whole number of requests per minute/);
+    },
+  );
+
+  it('a bad file value names the variable and the file key; an unknown key under rateLimit is refused', () => {
+    const bad = writeTemp('bad-limit.yaml', 'rateLimit:\n  login: -5\n');
+    const error = errorOf({ ...BASE, BFF_CONFIG: bad });
+    expect(error.variable).toBe('RATE_LIMIT_LOGIN');
+    expect(error.fileKey).toBe('rateLimit.login');
+    expect(error.message).toContain('rateLimit.login in');
+    const typo = writeTemp('typo-limit.yaml', 'rateLimit:\n  logins: 5\n');
+    expect(errorOf({ ...BASE, BFF_CONFIG: typo }).message).toContain('unknown key rateLimit.logins');
+  });
+});

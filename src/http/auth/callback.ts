@@ -37,6 +37,8 @@ function completeLogin(deps: AuthDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     preferHtmlErrors(res);
     res.setHeader('Cache-Control', 'no-store');
+    // Before the take: a refused callback leaves its pending login for the retry after Retry-After.
+    await deps.loginRateLimit.check('callback', req.ip ?? 'unknown');
     const state = queryString(req, 'state');
     const loginId = deps.cookies.readLoginId(req);
     const pending =

@@ -6,6 +6,7 @@ import type { CookieRules } from '../../session/cookies.js';
 import type { KvStore } from '../../session/kv-store.js';
 import type { PendingLogins } from '../../session/pending-logins.js';
 import type { StoreKeys } from '../../session/keys.js';
+import type { LoginRateLimiter } from './rate-limit.js';
 import type { SessionRecord } from '../../session/record.js';
 import type { SessionIndex } from '../../session/session-index.js';
 import type { SessionRecords } from '../../session/session-records.js';
@@ -22,8 +23,8 @@ export interface AuthDeps {
   keys: StoreKeys;
   logger: Logger;
   now: () => number;
-  /** Login starts allowed per client IP per minute. */
-  loginRateLimit: number;
+  /** RATE_LIMIT_LOGIN: login starts and callbacks per client IP per minute, counted in the store. */
+  loginRateLimit: LoginRateLimiter;
   /** Told when a session ends here: its WebSockets are closed and its index entries removed. */
   onSessionEnded: (sid: string, record: SessionRecord) => void;
   /** Told when a session known only by its hash ends (back-channel logout). */

@@ -1,12 +1,9 @@
 import type { Request, Response } from 'express';
 import { buildAuthorizationRequest } from '../../oidc/authorization-request.js';
 import { preferHtmlErrors } from '../error-handler.js';
-import { RateLimitedError } from '../errors.js';
 import { safeReturnTo } from '../return-to.js';
 import type { AuthDeps } from './deps.js';
 import { requireSecureRequest } from './secure-request.js';
-
-const RATE_WINDOW_MS = 60_000;
 
 /** GET /auth/login?returnTo=/path: a new pending login keyed by its state, then 302 to the IdP. */
 export function login(deps: AuthDeps) {
@@ -14,8 +11,8 @@ export function login(deps: AuthDeps) {
     preferHtmlErrors(res);
     requireSecureRequest(req, deps.config.publicUrl, deps.logger);
     const configuration = deps.idp.config; // 503 idp_unavailable until discovery succeeded
-    const hits = await deps.kv.hit(deps.keys.loginRateLimit(req.ip ?? 'unknown'), RATE_WINDOW_MS);
-    if (hits > deps.loginRateLimit) throw new RateLimitedError(RATE_WINDOW_MS / 1000);
+    // Before anything is stored: a refused start writes no pending login (see rate-limit.ts).
+    await deps.loginRateLimit.check('login', req.ip ?? 'unknown');
 
     const returnTo = safeReturnTo(req.query.returnTo, deps.config.publicUrl);
     const request = await buildAuthorizationRequest(configuration, deps.config.oidc, deps.config.redirectUri);
