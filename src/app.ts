@@ -15,6 +15,7 @@ import {
 } from './http/error-handler.js';
 import { NotFoundError, type GatewayError } from './http/errors.js';
 import { staticFrontend } from './http/frontend.js';
+import { statusRoute } from './http/status.js';
 import { healthRoutes } from './http/health.js';
 import { requestMetrics } from './http/request-metrics.js';
 import { guardPath } from './http/path-guard.js';
@@ -186,6 +187,10 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     ),
   );
   if (config.frontend.dir) app.use(staticFrontend(config.frontend.dir));
+  else if (!config.frontend.url) {
+    const { cookieName, secrets } = config.session;
+    app.get('/', statusRoute({ records, cookieName, secrets }));
+  }
   app.use((_req, _res, next) => next(new NotFoundError()));
   app.use(errorHandler(logger, metrics, cookies));
 

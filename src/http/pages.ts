@@ -1,4 +1,7 @@
-/** The few HTML pages the gateway itself serves (login callback results). No script, no external assets. */
+/**
+ * The few HTML pages the gateway itself serves (login callback results, the status page at `/`). No
+ * script, no external assets.
+ */
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -51,5 +54,24 @@ export function errorPage(code: string, message: string): string {
 <p>Error: <code id="error-code">${escapeHtml(code)}</code></p>
 <p>${escapeHtml(message)}</p>
 <p><a id="retry" href="/auth/login">Sign in again</a></p>`,
+  );
+}
+
+/**
+ * `/` when no frontend is configured: who is signed in, so a first deployment can be checked from a
+ * browser. The sign-out button is a plain same-origin form post (answered with a 303 to the IdP).
+ */
+export function statusPage(user: { name: string; sub: string } | undefined): string {
+  const body = user
+    ? `<h1>Signed in</h1>
+<p>Signed in as <strong id="user-name">${escapeHtml(user.name)}</strong> (<code id="user-sub">${escapeHtml(user.sub)}</code>).</p>
+<form method="post" action="/auth/logout"><button id="sign-out" type="submit">Sign out</button></form>`
+    : `<h1>Not signed in</h1>
+<p><a id="sign-in" href="/auth/login?returnTo=%2F">Sign in</a></p>`;
+  return page(
+    'BFF session gateway',
+    '',
+    `${body}
+<p>This is the gateway's status page: configure <code>FRONTEND_DIR</code> or <code>FRONTEND_URL</code> to serve your SPA here.</p>`,
   );
 }
