@@ -13,7 +13,7 @@ import {
   toGatewayError,
   writeError,
 } from './http/error-handler.js';
-import { NotFoundError, type GatewayError } from './http/errors.js';
+import { NotFoundError, type GatewayError } from './errors.js';
 import { staticFrontend } from './http/frontend.js';
 import { statusRoute } from './http/status.js';
 import { healthRoutes } from './http/health.js';
@@ -41,7 +41,7 @@ import { sessionMiddleware } from './session/express-session.js';
 import { StoreKeys } from './session/keys.js';
 import { MemoryKvStore, RedisKvStore, type KvStore } from './session/kv-store.js';
 import { PendingLogins } from './session/pending-logins.js';
-import { createRedisClient, type RedisClient } from './session/redis-client.js';
+import { createRedisClient, whenReady, watchRedis, type RedisClient } from './session/redis-client.js';
 import type { SessionRecord } from './session/record.js';
 import { SessionIndex } from './session/session-index.js';
 import { SessionRecords } from './session/session-records.js';
@@ -274,35 +274,5 @@ function closeServer(server: Server, graceMs: number): Promise<void> {
       resolve();
     });
     server.closeIdleConnections();
-  });
-}
-
-function whenReady(redis: RedisClient, limitMs: number): Promise<void> {
-  if (redis.status === 'ready') return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      redis.off('ready', done);
-      resolve();
-    };
-    const timer = setTimeout(done, limitMs);
-    redis.once('ready', done);
-  });
-}
-
-/** ioredis reports connection trouble as events; log state changes once, not every retry. */
-function watchRedis(redis: RedisClient, logger: Logger): void {
-  let healthy = true;
-  redis.on('error', (err: unknown) => {
-    if (healthy)
-      logger.error(
-        { err: describeError(err) },
-        'Redis connection lost; requests needing the store get 503 until it is back',
-      );
-    healthy = false;
-  });
-  redis.on('ready', () => {
-    if (!healthy) logger.info('Redis connection restored');
-    healthy = true;
   });
 }

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { CsrfRequiredError } from './errors.js';
+import { CsrfRequiredError } from '../errors.js';
 
 export const CSRF_HEADER = 'x-csrf';
 

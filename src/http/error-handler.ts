@@ -11,7 +11,7 @@ import {
   RateLimitedError,
   SessionExpiredError,
   SessionStoreUnavailableError,
-} from './errors.js';
+} from '../errors.js';
 import { errorPage } from './pages.js';
 
 /** Routes that browsers navigate to (login, callback) set this so their errors render as a page. */

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { BadRequestError } from './errors.js';
+import { BadRequestError } from '../errors.js';
 import { parseRequestTarget } from './request-path.js';
 
 /**

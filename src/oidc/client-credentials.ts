@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { IdpUnavailableError } from '../http/errors.js';
+import { IdpUnavailableError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
 import { needsRefresh } from '../session/record.js';
 import { describeIdpFailure } from './idp-errors.js';

@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { IdpUnavailableError, LoginError } from '../http/errors.js';
+import { IdpUnavailableError, LoginError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
 import type { TokenSet } from '../session/record.js';
 import { IdTokenKeysUnavailableError } from './id-token.js';

@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
 import type { GatewayConfig } from '../config/types.js';
-import { IdpUnavailableError } from '../http/errors.js';
+import { IdpUnavailableError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
 import type { IdpOperation, Metrics } from '../observability/metrics.js';
 import { clientAuthFor } from './client-auth.js';

@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import * as client from 'openid-client';
-import { IdpUnavailableError, SessionExpiredError, SessionStoreUnavailableError } from '../http/errors.js';
+import { IdpUnavailableError, SessionExpiredError, SessionStoreUnavailableError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { StoreKeys } from '../session/keys.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RouteConfig } from '../config/types.js';
-import { NotFoundError } from '../http/errors.js';
+import { NotFoundError } from '../errors.js';
 import type { Forwarder } from './forward.js';
 import type { RouteMatch } from './route-table.js';
 import type { SessionSockets } from './session-sockets.js';

@@ -2,7 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { RouteConfig } from '../config/types.js';
-import { BadGatewayError, GatewayTimeoutError, type GatewayError } from '../http/errors.js';
+import { BadGatewayError, GatewayTimeoutError, type GatewayError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { downstreamResponseHeaders, type Framing } from './upstream-headers.js';

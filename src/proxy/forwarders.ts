@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { GatewayConfig, RouteConfig } from '../config/types.js';
-import type { GatewayError } from '../http/errors.js';
+import type { GatewayError } from '../errors.js';
 import { Forwarder, type ForwardDeps } from './forward.js';
 
 export interface Forwarders {

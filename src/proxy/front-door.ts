@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { BadRequestError, NotFoundError, type GatewayError } from '../http/errors.js';
+import { BadRequestError, NotFoundError, type GatewayError } from '../errors.js';
 import { parseRequestTarget } from '../http/request-path.js';
 import type { RequestObserver } from '../observability/request-observer.js';
 import {

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { RouteConfig } from '../config/types.js';
-import { BadRequestError, CsrfRequiredError, MethodNotAllowedError } from '../http/errors.js';
+import { BadRequestError, CsrfRequiredError, MethodNotAllowedError } from '../errors.js';
 
 // The checks of a proxied request, in the contract's order (proxy/api-pipeline.ts runs them). Each does
 // one check and throws the contract's error; none knows the next.

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { GatewayConfig, RouteConfig } from '../config/types.js';
-import { UnauthenticatedError } from '../http/errors.js';
+import { UnauthenticatedError } from '../errors.js';
 import type { ClientCredentials } from '../oidc/client-credentials.js';
 import type { TokenRefresher } from '../oidc/token-refresh.js';
 import { shouldSlide, slid } from '../session/record.js';

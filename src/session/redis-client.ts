@@ -1,5 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/types.js';
+import { describeError, type Logger } from '../observability/logger.js';
 
 export type RedisClient = Redis | Cluster;
 
@@ -39,4 +40,35 @@ export function createRedisClient(config: RedisConfig): RedisClient | undefined 
         failoverDetector: true,
       });
   }
+}
+
+/** Resolves once the client is ready, or after `limitMs` (start-up goes on; requests then answer 503). */
+export function whenReady(redis: RedisClient, limitMs: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, limitMs);
+    redis.once('ready', done);
+  });
+}
+
+/** ioredis reports connection trouble as events; log state changes once, not every retry. */
+export function watchRedis(redis: RedisClient, logger: Logger): void {
+  let healthy = true;
+  redis.on('error', (err: unknown) => {
+    if (healthy)
+      logger.error(
+        { err: describeError(err) },
+        'Redis connection lost; requests needing the store get 503 until it is back',
+      );
+    healthy = false;
+  });
+  redis.on('ready', () => {
+    if (!healthy) logger.info('Redis connection restored');
+    healthy = true;
+  });
 }

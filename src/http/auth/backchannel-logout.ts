@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { InvalidLogoutToken, type LogoutTokenValidator } from '../../oidc/logout-token.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../errors.js';
 import type { AuthDeps } from './deps.js';
 
 function invalidRequest(message: string): GatewayError {

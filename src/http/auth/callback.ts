@@ -4,7 +4,7 @@ import { LOGIN_LIFETIME_MS } from '../../session/pending-logins.js';
 import { newSessionTimes, userClaims, type SessionRecord } from '../../session/record.js';
 import { destroySession, regenerateSession, saveSession } from '../../session/express-session.js';
 import { preferHtmlErrors } from '../error-handler.js';
-import { GatewayError, LoginError } from '../errors.js';
+import { GatewayError, LoginError } from '../../errors.js';
 import { signedInPage } from '../pages.js';
 import type { AuthDeps } from './deps.js';
 import { checkResponseIssuer } from './response-issuer.js';

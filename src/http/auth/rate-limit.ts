@@ -1,4 +1,4 @@
-import { SessionStoreUnavailableError, RateLimitedError } from '../errors.js';
+import { SessionStoreUnavailableError, RateLimitedError } from '../../errors.js';
 import type { RedisClient } from '../../session/redis-client.js';
 import type { StoreKeys } from '../../session/keys.js';
 

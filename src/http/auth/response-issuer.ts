@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { Logger } from '../../observability/logger.js';
 import type { IdentityProvider } from '../../oidc/provider.js';
-import { LoginError } from '../errors.js';
+import { LoginError } from '../../errors.js';
 
 /**
  * RFC 9207 mix-up defense: when the IdP says it sends `iss` with its authorization responses, a

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { Logger } from '../../observability/logger.js';
-import { LoginError } from '../errors.js';
+import { LoginError } from '../../errors.js';
 
 /**
  * With an https `BFF_PUBLIC_URL`, the login and session cookies are `Secure`, and express-session does

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { UnauthenticatedError } from '../errors.js';
+import { UnauthenticatedError } from '../../errors.js';
 
 /** GET /auth/session: who is signed in. Claims only, never a token; reading it does not slide the session. */
 export function sessionInfo() {

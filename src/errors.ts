@@ -1,5 +1,6 @@
 /**
- * Typed errors. Code throws these; `errorHandler` (http/error-handler.ts) alone turns them into the
+ * Typed errors, beneath every layer so that session/, oidc/ and proxy/ throw them without importing
+ * http/. Code throws these; `errorHandler` (http/error-handler.ts) alone turns them into the
  * contract's status codes and bodies.
  */
 export class GatewayError extends Error {
