@@ -15,6 +15,7 @@ import { loadClientPrivateKey } from './client-key.js';
 import { ConfigError } from './errors.js';
 import { parseIdTokenAlgs } from './id-token-algs.js';
 import { Invalid } from './invalid.js';
+import { parseContentSecurityPolicy } from './content-security-policy.js';
 import { parseLoginRateLimit } from './rate-limit.js';
 import type {
   ClientAuthMethod,
@@ -104,6 +105,7 @@ const TokensFile = z.strictObject({ encryptionKey: List, refreshSkew: Num });
 const FrontendFile = z.strictObject({ dir: Str, url: Str });
 const MetricsFile = z.strictObject({ port: Num });
 const RateLimitFile = z.strictObject({ login: Num });
+const HeadersFile = z.strictObject({ contentSecurityPolicy: Str });
 const RouteFile = z.strictObject({
   prefix: Str,
   target: Str,
@@ -123,6 +125,7 @@ const SECTIONS = {
   frontend: FrontendFile,
   metrics: MetricsFile,
   rateLimit: RateLimitFile,
+  headers: HeadersFile,
 } as const;
 
 const FileSchema = z.strictObject({
@@ -137,6 +140,7 @@ const FileSchema = z.strictObject({
   frontend: FrontendFile.nullish(),
   metrics: MetricsFile.nullish(),
   rateLimit: RateLimitFile.nullish(),
+  headers: HeadersFile.nullish(),
   logLevel: Str,
   routes: z.array(RouteFile).nullish(),
 });
@@ -198,6 +202,10 @@ const FILE_KEYS = {
   'frontend.url': { env: 'FRONTEND_URL', expect: URL_STRING },
   'metrics.port': { env: 'METRICS_PORT', expect: PORT },
   'rateLimit.login': { env: 'RATE_LIMIT_LOGIN', expect: 'a whole number of requests per minute (0: off)' },
+  'headers.contentSecurityPolicy': {
+    env: 'CONTENT_SECURITY_POLICY',
+    expect: 'a whole Content-Security-Policy string, or off',
+  },
   logLevel: { env: 'LOG_LEVEL', expect: LOG_LEVELS.join(', ') },
 } as const satisfies Record<string, { env: string; expect: string }>;
 
@@ -1037,6 +1045,10 @@ export function loadConfig(env: Env): GatewayConfig {
     return n;
   });
   const loginRateLimit = parseRaw(r.get('rateLimit.login', file.rateLimit?.login), parseLoginRateLimit) ?? 60;
+  const contentSecurityPolicy = parseRaw(
+    r.get('headers.contentSecurityPolicy', file.headers?.contentSecurityPolicy),
+    parseContentSecurityPolicy,
+  );
   const logLevel = parseRaw(r.get('logLevel', file.logLevel), (v) => oneOf(v, LOG_LEVELS)) ?? 'info';
 
   return {
@@ -1053,6 +1065,7 @@ export function loadConfig(env: Env): GatewayConfig {
     frontend,
     metrics: { port: metricsPort },
     rateLimit: { login: loginRateLimit },
+    headers: { contentSecurityPolicy },
     logLevel,
     routes: loadRoutes(ctx),
     warnings: ctx.warnings,

@@ -80,6 +80,11 @@ export interface GatewayConfig {
   metrics: { port: number | undefined };
   /** RATE_LIMIT_LOGIN: login starts and callbacks per client IP per minute; 0 = off. */
   rateLimit: { login: number };
+  /**
+   * CONTENT_SECURITY_POLICY: the whole policy on the gateway's pages and FRONTEND_DIR files; 'off' sends
+   * none; undefined means the strict default (security-headers.ts).
+   */
+  headers: { contentSecurityPolicy: string | undefined };
   logLevel: LogLevel;
   routes: RouteConfig[];
   /** Start-up warnings (insecure defaults) to log once the logger exists. */
