@@ -39,7 +39,7 @@ import type { TrustFn } from './proxy/upstream-headers.js';
 import { CookieRules } from './session/cookies.js';
 import { sessionMiddleware } from './session/express-session.js';
 import { StoreKeys } from './session/keys.js';
-import { MemoryKvStore, RedisKvStore, type KvStore } from './session/kv-store.js';
+import { createStores, type KvStore, type Stores } from './session/kv-store.js';
 import { PendingLogins } from './session/pending-logins.js';
 import { createRedisClient, whenReady, watchRedis, type RedisClient } from './session/redis-client.js';
 import type { SessionRecord } from './session/record.js';
@@ -67,6 +67,8 @@ export interface Gateway {
   idp: IdentityProvider;
   redis: RedisClient | undefined;
   kv: KvStore;
+  /** The generic store (`kv`) and the domain stores, on one keyspace. */
+  stores: Stores;
   sessionStore: SealedSessionStore;
   records: SessionRecords;
   sockets: SessionSockets;
@@ -93,7 +95,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const vault = new Vault(config.tokens.encryptionKeys);
   const redis = createRedisClient(config.redis);
   if (redis) watchRedis(redis, logger);
-  const kv: KvStore = redis ? new RedisKvStore(redis) : new MemoryKvStore();
+  const stores = createStores(redis);
+  const { kv } = stores;
   const records = new SessionRecords(kv, vault, keys);
   const sessionStore = new SealedSessionStore(records);
   const cookies = new CookieRules(config.session);
@@ -101,8 +104,8 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const sockets = new SessionSockets(kv, keys);
   const metrics = options.metrics ?? new Metrics(() => sockets.count);
   const idp = new IdentityProvider(config.oidc, logger, metrics);
-  const pendingLogins = new PendingLogins(kv, vault, keys);
-  const sessionIndex = new SessionIndex(kv, keys, config.oidc.issuer, config.session.maxAgeMs);
+  const pendingLogins = new PendingLogins(stores.pendingLogins, vault, keys);
+  const sessionIndex = new SessionIndex(stores, keys, config.oidc.issuer, config.session.maxAgeMs);
   const onSessionHashEnded = (sessionHash: string) => sockets.close(sessionHash);
   const onSessionEnded = (sid: string, record: SessionRecord) => {
     sockets.close(keys.sessionHash(sid));
@@ -176,7 +179,11 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         keys,
         logger,
         now: options.now ?? Date.now,
-        loginRateLimit: new LoginRateLimiter(redis, keys, options.loginRateLimit ?? config.rateLimit.login),
+        loginRateLimit: new LoginRateLimiter(
+          stores.rateLimits,
+          keys,
+          options.loginRateLimit ?? config.rateLimit.login,
+        ),
         onSessionEnded,
         onSessionHashEnded,
         sessionIndex,
@@ -203,6 +210,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     idp,
     redis,
     kv,
+    stores,
     sessionStore,
     records,
     sockets,

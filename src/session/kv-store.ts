@@ -1,17 +1,30 @@
+import { MemoryKeyspace } from './memory-keyspace.js';
+import { MemoryKvStore } from './memory-kv-store.js';
+import {
+  MemoryPendingLoginStore,
+  RedisPendingLoginStore,
+  type PendingLoginStore,
+} from './pending-login-store.js';
+import { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from './rate-limit-store.js';
+import type { RedisClient } from './redis-client.js';
+import { RedisKvStore } from './redis-kv-store.js';
+import {
+  MemorySessionIndexStore,
+  RedisSessionIndexStore,
+  type SessionIndexStore,
+} from './session-index-store.js';
+
 /**
- * The small set of atomic operations the gateway needs, with a Redis (redis-kv-store.ts) and an
- * in-memory (memory-kv-store.ts) implementation that behave the same. Every Redis failure surfaces as
- * SessionStoreUnavailableError (503). Values are bytes, as in Redis: `get` reads them as UTF-8 text,
- * `getBytes` as they are.
+ * The generic store: bytes under keys, with the few atomic operations the gateway needs (compare-and-set,
+ * locks, single-use reads). A Redis (redis-kv-store.ts) and an in-memory (memory-kv-store.ts)
+ * implementation behave the same, which test/helpers/store-contract*.ts asserts on every backend. Every
+ * store failure surfaces as SessionStoreUnavailableError (503). `get` reads the bytes as UTF-8 text,
+ * `getBytes` as they are. Operations on one domain's keys that need more than these (a sorted index, a
+ * counter window) live in that domain's store (pending-login-store.ts, rate-limit-store.ts,
+ * session-index-store.ts), on the same keyspace.
  */
 export interface KvStore {
   ping(): Promise<void>;
-  /** Stores one pending login and evicts the oldest beyond `max` for the same browser, atomically. */
-  putPendingLogin(indexKey: string, key: string, value: string, ttlMs: number, max: number): Promise<void>;
-  /** Returns and deletes a pending login and its index entry, atomically (single use). */
-  takePendingLogin(indexKey: string, key: string): Promise<string | null>;
-  /** Fixed-window counter: the count in the current window after adding one. */
-  hit(key: string, windowMs: number): Promise<number>;
 
   get(key: string): Promise<string | null>;
   getBytes(key: string): Promise<Buffer | null>;
@@ -34,17 +47,37 @@ export interface KvStore {
   deleteIfEquals(key: string, value: string): Promise<void>;
   /** Sets the key's TTL to `ttlMs` only if it still holds `value` (a lock renewed by its owner). */
   extendIfEquals(key: string, value: string, ttlMs: number): Promise<boolean>;
-
-  /**
-   * Adds `member` to an index (a Redis hash: member -> the epoch second it ends), drops the members
-   * that have ended, and extends the index's TTL to at least `ttlMs` (never shortens it), in one step.
-   */
-  addToIndex(key: string, member: string, endsAtMs: number, ttlMs: number): Promise<void>;
-  removeFromIndex(key: string, member: string): Promise<void>;
-  indexMembers(key: string): Promise<string[]>;
-  /** Members of a Redis set: the back-channel logout indexes written before they became hashes. */
-  setMembers(key: string): Promise<string[]>;
 }
 
-export { RedisKvStore } from './redis-kv-store.js';
-export { MemoryKvStore } from './memory-kv-store.js';
+/** The generic store and the domain stores, all on one keyspace (one Redis, or one process's memory). */
+export interface Stores {
+  kv: KvStore;
+  pendingLogins: PendingLoginStore;
+  rateLimits: RateLimitStore;
+  sessionIndex: SessionIndexStore;
+}
+
+export function createRedisStores(redis: RedisClient): Stores {
+  return {
+    kv: new RedisKvStore(redis),
+    pendingLogins: new RedisPendingLoginStore(redis),
+    rateLimits: new RedisRateLimitStore(redis),
+    sessionIndex: new RedisSessionIndexStore(redis),
+  };
+}
+
+export function createMemoryStores(keyspace = new MemoryKeyspace()): Stores {
+  return {
+    kv: new MemoryKvStore(keyspace),
+    pendingLogins: new MemoryPendingLoginStore(keyspace),
+    rateLimits: new MemoryRateLimitStore(keyspace),
+    sessionIndex: new MemorySessionIndexStore(keyspace),
+  };
+}
+
+/** The stores for the configured Redis client, or in memory when there is none (REDIS mode `memory`). */
+export function createStores(redis: RedisClient | undefined): Stores {
+  return redis ? createRedisStores(redis) : createMemoryStores();
+}
+
+export { RedisKvStore, MemoryKvStore };

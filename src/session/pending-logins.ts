@@ -1,5 +1,5 @@
-import type { KvStore } from './kv-store.js';
 import type { StoreKeys } from './keys.js';
+import type { PendingLoginStore } from './pending-login-store.js';
 import type { Vault } from './vault.js';
 
 /** One sign-in attempt between /auth/login and /auth/callback. */
@@ -23,14 +23,14 @@ const PURPOSE = 'pending-login';
  */
 export class PendingLogins {
   constructor(
-    private readonly kv: KvStore,
+    private readonly store: PendingLoginStore,
     private readonly vault: Vault,
     private readonly keys: StoreKeys,
   ) {}
 
   async add(loginId: string, state: string, login: PendingLogin): Promise<void> {
     const sealed = this.vault.seal(JSON.stringify(login), `${loginId}.${state}`, PURPOSE);
-    await this.kv.putPendingLogin(
+    await this.store.put(
       this.keys.pendingLoginIndex(loginId),
       this.keys.pendingLogin(loginId, state),
       sealed,
@@ -41,7 +41,7 @@ export class PendingLogins {
 
   /** Removes and returns the attempt; undefined when unknown, already used, evicted or foreign. */
   async take(loginId: string, state: string): Promise<PendingLogin | undefined> {
-    const sealed = await this.kv.takePendingLogin(
+    const sealed = await this.store.take(
       this.keys.pendingLoginIndex(loginId),
       this.keys.pendingLogin(loginId, state),
     );

@@ -2,7 +2,8 @@ import { SessionStoreUnavailableError } from '../errors.js';
 import type { KvStore } from './kv-store.js';
 import type { RedisClient } from './redis-client.js';
 
-async function guard<T>(work: Promise<T>): Promise<T> {
+/** Every Redis failure, for every Redis-backed store, becomes the one 503 of an unavailable store. */
+export async function guard<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (err) {
@@ -10,28 +11,8 @@ async function guard<T>(work: Promise<T>): Promise<T> {
   }
 }
 
-// Every key a script touches shares the first key's hash tag, so each script runs on one Cluster slot.
-const PUT_PENDING = `
-redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-redis.call('ZADD', KEYS[1], ARGV[3], KEYS[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
-if extra > 0 then
-  local evicted = redis.call('ZPOPMIN', KEYS[1], extra)
-  for i = 1, #evicted, 2 do redis.call('DEL', evicted[i]) end
-end
-return 1`;
-
-// ZREM of the last member deletes the index too: a completed login leaves no key behind.
-const TAKE_PENDING = `
-local v = redis.call('GET', KEYS[2])
-if v then
-  redis.call('DEL', KEYS[2])
-  redis.call('ZREM', KEYS[1], KEYS[2])
-end
-return v`;
-
-// Lua compares strings byte for byte, so this is exact for binary values too.
+// One key per script, so each runs on one Cluster slot. Lua compares strings byte for byte, so these
+// are exact for binary values too.
 const COMPARE_AND_SET = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
@@ -47,44 +28,11 @@ const EXTEND_IF_EQUALS = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
 
-// ARGV: member, its end (epoch s), now (epoch s), TTL (ms).
-const ADD_TO_INDEX = `
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
-local now = tonumber(ARGV[3])
-local entries = redis.call('HGETALL', KEYS[1])
-for i = 1, #entries, 2 do
-  if tonumber(entries[i + 1]) <= now then redis.call('HDEL', KEYS[1], entries[i]) end
-end
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
-return 1`;
-
 export class RedisKvStore implements KvStore {
   constructor(private readonly redis: RedisClient) {}
 
   async ping(): Promise<void> {
     await guard(this.redis.ping());
-  }
-
-  async putPendingLogin(
-    indexKey: string,
-    key: string,
-    value: string,
-    ttlMs: number,
-    max: number,
-  ): Promise<void> {
-    await guard(this.redis.eval(PUT_PENDING, 2, indexKey, key, value, ttlMs, Date.now(), max));
-  }
-
-  async takePendingLogin(indexKey: string, key: string): Promise<string | null> {
-    const v = await guard(this.redis.eval(TAKE_PENDING, 2, indexKey, key));
-    return typeof v === 'string' ? v : null;
-  }
-
-  async hit(key: string, windowMs: number): Promise<number> {
-    const results = await guard(this.redis.multi().set(key, 0, 'PX', windowMs, 'NX').incr(key).exec());
-    const incr = results?.[1];
-    if (!incr || incr[0]) throw new SessionStoreUnavailableError();
-    return Number(incr[1]);
   }
 
   get(key: string): Promise<string | null> {
@@ -131,23 +79,5 @@ export class RedisKvStore implements KvStore {
 
   async extendIfEquals(key: string, value: string, ttlMs: number): Promise<boolean> {
     return (await guard(this.redis.eval(EXTEND_IF_EQUALS, 1, key, value, Math.ceil(ttlMs)))) === 1;
-  }
-
-  async addToIndex(key: string, member: string, endsAtMs: number, ttlMs: number): Promise<void> {
-    const endsAt = Math.ceil(endsAtMs / 1000);
-    const now = Math.floor(Date.now() / 1000);
-    await guard(this.redis.eval(ADD_TO_INDEX, 1, key, member, endsAt, now, Math.ceil(ttlMs)));
-  }
-
-  async removeFromIndex(key: string, member: string): Promise<void> {
-    await guard(this.redis.hdel(key, member));
-  }
-
-  indexMembers(key: string): Promise<string[]> {
-    return guard(this.redis.hkeys(key));
-  }
-
-  setMembers(key: string): Promise<string[]> {
-    return guard(this.redis.smembers(key));
   }
 }

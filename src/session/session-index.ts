@@ -1,5 +1,5 @@
-import type { KvStore } from './kv-store.js';
 import type { StoreKeys } from './keys.js';
+import type { Stores } from './kv-store.js';
 import type { SessionRecord } from './record.js';
 
 /**
@@ -10,7 +10,8 @@ import type { SessionRecord } from './record.js';
  */
 export class SessionIndex {
   constructor(
-    private readonly kv: KvStore,
+    /** The index operations, and the generic store to delete the sessions and indexes it finds. */
+    private readonly stores: Pick<Stores, 'kv' | 'sessionIndex'>,
     private readonly keys: StoreKeys,
     private readonly issuer: string,
     private readonly maxAgeMs: number,
@@ -20,14 +21,16 @@ export class SessionIndex {
     const member = this.keys.sessionHash(sid);
     await Promise.all(
       this.indexKeys(record).map((key) =>
-        this.kv.addToIndex(key, member, record.absoluteExpiresAt, this.maxAgeMs),
+        this.stores.sessionIndex.addToIndex(key, member, record.absoluteExpiresAt, this.maxAgeMs),
       ),
     );
   }
 
   async remove(sid: string, record: SessionRecord): Promise<void> {
     const member = this.keys.sessionHash(sid);
-    await Promise.all(this.indexKeys(record).map((key) => this.kv.removeFromIndex(key, member)));
+    await Promise.all(
+      this.indexKeys(record).map((key) => this.stores.sessionIndex.removeFromIndex(key, member)),
+    );
   }
 
   /**
@@ -46,12 +49,12 @@ export class SessionIndex {
             this.keys.legacySessionsBySub(this.issuer, match.sub!),
           ];
     const [current, legacy] = await Promise.all([
-      this.kv.indexMembers(indexKey),
-      this.kv.setMembers(legacyKey),
+      this.stores.sessionIndex.indexMembers(indexKey),
+      this.stores.sessionIndex.setMembers(legacyKey),
     ]);
     const hashes = [...new Set([...current, ...legacy])];
-    if (hashes.length > 0) await this.kv.del(...hashes.map((h) => this.keys.sessionByHash(h)));
-    await this.kv.del(indexKey, legacyKey);
+    if (hashes.length > 0) await this.stores.kv.del(...hashes.map((h) => this.keys.sessionByHash(h)));
+    await this.stores.kv.del(indexKey, legacyKey);
     return hashes;
   }
 

@@ -62,7 +62,7 @@ beforeAll(async () => {
   });
   host = new URL(stack.baseUrl).host;
   client = new RawClient(Number(new URL(stack.baseUrl).port));
-  pending = new PendingLogins(stack.gateway.kv, stack.gateway.vault, stack.gateway.keys);
+  pending = new PendingLogins(stack.gateway.stores.pendingLogins, stack.gateway.vault, stack.gateway.keys);
   users = [];
   secrets = [SESSION_SECRET, CLIENT_SECRET];
   for (const login of ['alice', 'bob']) {

@@ -1,6 +1,6 @@
-import { SessionStoreUnavailableError, RateLimitedError } from '../../errors.js';
-import type { RedisClient } from '../../session/redis-client.js';
+import { RateLimitedError } from '../../errors.js';
 import type { StoreKeys } from '../../session/keys.js';
+import type { RateLimitStore } from '../../session/rate-limit-store.js';
 
 const WINDOW_MS = 60_000;
 /**
@@ -13,103 +13,6 @@ const WINDOW_MS = 60_000;
  * until the window ends, which is what a rate limit trades for a store that cannot be filled.
  */
 export const GLOBAL_FACTOR = 100;
-
-/** A fixed-window count and how long the window still runs. */
-interface Window {
-  count: number;
-  resetMs: number;
-}
-
-/** The store side: counters that live exactly one window, shared by every instance. */
-interface Counters {
-  /** Adds one; the window starts at the first hit and ends with the key (its TTL). */
-  hit(key: string, windowMs: number): Promise<Window>;
-  /** Adds one unless the count has reached `max` (then the count is unchanged): a slot taken or not. */
-  reserve(key: string, max: number, windowMs: number): Promise<Window & { taken: boolean }>;
-  /** Gives a reserved slot back (never creates the key: an expired window stays expired). */
-  release(key: string): Promise<void>;
-}
-
-// One key per script, so each runs on one Cluster slot. PTTL is read, not assumed, so Retry-After is
-// the time actually left in the window; a key somehow without a TTL gets one instead of living forever.
-const HIT = `
-local n = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {n, ttl}`;
-
-const RESERVE = `
-local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-local ttl = redis.call('PTTL', KEYS[1])
-if n >= tonumber(ARGV[1]) and ttl > 0 then return {n, ttl, 0} end
-n = redis.call('INCR', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); ttl = tonumber(ARGV[2]) end
-return {n, ttl, 1}`;
-
-const RELEASE = `
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end
-return 1`;
-
-async function run(redis: RedisClient, script: string, key: string, ...args: number[]): Promise<number[]> {
-  try {
-    const reply = await redis.eval(script, 1, key, ...args);
-    return Array.isArray(reply) ? reply.map(Number) : [];
-  } catch (err) {
-    throw new SessionStoreUnavailableError(undefined, { cause: err });
-  }
-}
-
-function redisCounters(redis: RedisClient): Counters {
-  return {
-    async hit(key, windowMs) {
-      const [count = 0, resetMs = windowMs] = await run(redis, HIT, key, windowMs);
-      return { count, resetMs };
-    },
-    async reserve(key, max, windowMs) {
-      const [count = 0, resetMs = windowMs, taken = 0] = await run(redis, RESERVE, key, max, windowMs);
-      return { count, resetMs, taken: taken === 1 };
-    },
-    async release(key) {
-      await run(redis, RELEASE, key);
-    },
-  };
-}
-
-/** Without Redis (development, one process): the same windows in a map, swept like the memory store. */
-function memoryCounters(): Counters {
-  const windows = new Map<string, { count: number; endsAt: number }>();
-  const sweeper = setInterval(() => {
-    const now = Date.now();
-    for (const [key, w] of windows) if (w.endsAt <= now) windows.delete(key);
-  }, WINDOW_MS);
-  sweeper.unref();
-  const current = (key: string, windowMs: number) => {
-    const now = Date.now();
-    let w = windows.get(key);
-    if (w === undefined || w.endsAt <= now) {
-      w = { count: 0, endsAt: now + windowMs };
-      windows.set(key, w);
-    }
-    return w;
-  };
-  return {
-    async hit(key, windowMs) {
-      const w = current(key, windowMs);
-      w.count += 1;
-      return { count: w.count, resetMs: w.endsAt - Date.now() };
-    },
-    async reserve(key, max, windowMs) {
-      const w = current(key, windowMs);
-      const taken = w.count < max;
-      if (taken) w.count += 1;
-      return { count: w.count, resetMs: w.endsAt - Date.now(), taken };
-    },
-    async release(key) {
-      const w = windows.get(key);
-      if (w !== undefined && w.endsAt > Date.now()) w.count -= 1;
-    },
-  };
-}
 
 /** The two endpoints counted, each with its own counters. */
 export type LimitedEndpoint = 'login' | 'callback';
@@ -124,16 +27,15 @@ export type LimitedEndpoint = 'login' | 'callback';
  * cannot use up everybody's budget.
  */
 export class LoginRateLimiter {
-  private readonly counters: Counters;
   private readonly globalLimit: number;
 
   constructor(
-    redis: RedisClient | undefined,
+    /** The counters (session/rate-limit-store.ts): in Redis, or in memory for one development process. */
+    private readonly counters: RateLimitStore,
     private readonly keys: StoreKeys,
     /** Per client IP per window; 0: off. */
     readonly limit: number,
   ) {
-    this.counters = redis ? redisCounters(redis) : memoryCounters();
     this.globalLimit = limit * GLOBAL_FACTOR;
   }
 
