@@ -1,4 +1,5 @@
 export { loadConfig, deriveTokenKey } from './load.js';
-export { ConfigError } from './errors.js';
+export { ConfigError, type ConfigProblem } from './errors.js';
 export { parseDuration } from './duration.js';
+export { ENV_NAMES, SETTINGS, type SettingName } from './settings.js';
 export type * from './types.js';

@@ -9,46 +9,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/index.js';
+import { ENV_NAMES, loadConfig } from '../../src/config/index.js';
 import { DEMO_DEFAULTS } from '../../src/dev/settings.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
-
-/** The contract's configuration table (plus NODE_ENV, which the README documents). */
-const GATEWAY_ENV = [
-  'PORT',
-  'HOST',
-  'BFF_PUBLIC_URL',
-  'BFF_CONFIG',
-  'OIDC_ISSUER',
-  'OIDC_CLIENT_ID',
-  'OIDC_CLIENT_SECRET',
-  'OIDC_CLIENT_AUTH',
-  'OIDC_SCOPES',
-  'OIDC_AUTH_PARAMS',
-  'OIDC_CLOCK_TOLERANCE',
-  'OIDC_ALLOW_INSECURE_HTTP',
-  'REDIS_URL',
-  'REDIS_CLUSTER_NODES',
-  'REDIS_SENTINELS',
-  'REDIS_SENTINEL_NAME',
-  'REDIS_KEY_PREFIX',
-  'SESSION_SECRET',
-  'TOKEN_ENCRYPTION_KEY',
-  'SESSION_IDLE_TIMEOUT',
-  'SESSION_MAX_AGE',
-  'TOKEN_REFRESH_SKEW',
-  'API_TARGET',
-  'TRUST_PROXY',
-  'COOKIE_SAMESITE',
-  'BFF_COOKIE_NAME',
-  'FRONTEND_DIR',
-  'FRONTEND_URL',
-  'METRICS_PORT',
-  'LOG_LEVEL',
-  'NODE_ENV',
-];
 
 interface Service {
   image?: string;
@@ -98,12 +63,15 @@ describe('docker-compose.yml', () => {
     expect(redis.healthcheck?.test).toEqual(['CMD', 'redis-cli', 'ping']);
   });
 
-  it('names only environment variables the gateway knows', () => {
+  it('names only environment variables the gateway reads (the settings table in src/config/settings.ts)', () => {
+    const known: readonly string[] = ENV_NAMES;
+    // The table is the real one (so a renamed export cannot make this pass vacuously).
+    expect(known).toEqual(
+      expect.arrayContaining(['PORT', 'OIDC_ISSUER', 'BFF_CONFIG', 'API_TARGET', 'NODE_ENV']),
+    );
     const names = Object.keys(env(gateway));
-    expect(names.filter((n) => !GATEWAY_ENV.includes(n))).toEqual([]);
-    // ... and the config loader itself reads each of them.
-    const loader = read('src/config/load.ts');
-    expect(names.filter((n) => !new RegExp(`\\b${n}\\b`).test(loader))).toEqual([]);
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.filter((n) => !known.includes(n))).toEqual([]);
   });
 
   it("the gateway's environment is accepted by loadConfig and agrees with the other services", () => {
