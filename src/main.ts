@@ -1,6 +1,9 @@
 import { loadConfig, ConfigError } from './config/index.js';
 import { createGateway } from './app.js';
-import { createLogger } from './observability/logger.js';
+import type { GatewayConfig } from './config/types.js';
+import { createLogger, describeError } from './observability/logger.js';
+import { MetricsListenError } from './observability/metrics-server.js';
+import { postLogoutRedirectUri } from './oidc/end-session.js';
 
 /** Process entry: config -> gateway -> listen; graceful shutdown on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -9,8 +12,8 @@ async function main(): Promise<void> {
     config = loadConfig(process.env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      // One line, naming the variable and the fix; no port has been opened.
-      console.error(`config error: ${err.message}`);
+      // Every problem at once, one line each naming the variable and the fix; no port has been opened.
+      for (const problem of err.problems) console.error(`config error: ${problem.message}`);
       process.exit(1);
     }
     throw err;
@@ -20,15 +23,23 @@ async function main(): Promise<void> {
   try {
     await gateway.listen();
   } catch (err) {
-    logger.fatal(
-      { err: { message: (err as Error).message, code: (err as { code?: unknown }).code } },
-      `cannot listen on ${config.host}:${config.port}`,
-    );
+    const failure = listenFailure(err, config);
+    // The system error itself (the metrics listener's wrapper adds nothing but which one it was).
+    const cause = err instanceof MetricsListenError ? err.cause : err;
+    logger.fatal({ ...failure.fields, err: describeError(cause) }, failure.message);
     process.exit(1);
   }
   logger.info(
     { port: config.port, host: config.host, publicUrl: config.publicUrl, store: config.redis.mode },
     'gateway listening',
+  );
+  // The two addresses an IdP must know before the first sign-in and sign-out work.
+  logger.info(
+    {
+      redirectUri: config.redirectUri,
+      postLogoutRedirectUri: postLogoutRedirectUri(config.publicUrl),
+    },
+    'register these URIs at the IdP: redirectUri (sign-in) and postLogoutRedirectUri (sign-out)',
   );
 
   let stopping = false;
@@ -43,6 +54,40 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/**
+ * The one fatal line when a port cannot be opened: which listener, and the setting that changes it
+ * (PORT for the gateway, METRICS_PORT for /metrics, HOST for an address this machine does not have).
+ */
+function listenFailure(
+  err: unknown,
+  config: GatewayConfig,
+): { message: string; fields: Record<string, unknown> } {
+  const metrics = err instanceof MetricsListenError;
+  const variable = metrics ? 'METRICS_PORT' : 'PORT';
+  const port = metrics ? config.metrics.port : config.port;
+  const { host } = config;
+  const fields = { host, port, variable };
+  switch ((err as { code?: unknown }).code) {
+    case 'EADDRINUSE':
+      return {
+        fields,
+        message: `port ${port} on ${host} is already in use (${variable}): stop what is using it, or set ${variable} to a free port`,
+      };
+    case 'EACCES':
+      return {
+        fields,
+        message: `port ${port} on ${host} needs privileges (${variable}): set ${variable} to a port above 1023`,
+      };
+    case 'EADDRNOTAVAIL':
+      return {
+        fields: { ...fields, variable: 'HOST' },
+        message: `cannot listen on ${host} (HOST): set HOST to an address of this machine, e.g. 0.0.0.0`,
+      };
+    default:
+      return { fields, message: `cannot listen on ${host}:${port} (${variable})` };
+  }
 }
 
 void main();

@@ -2,6 +2,11 @@ import * as client from 'openid-client';
 import { describeError, type Logger } from '../observability/logger.js';
 import type { IdentityProvider } from './provider.js';
 
+/** Where the IdP sends the browser after RP-initiated logout: the IdP must know it (main logs it at start). */
+export function postLogoutRedirectUri(publicUrl: string): string {
+  return `${publicUrl}/`;
+}
+
 /**
  * RP-initiated logout URL: the IdP's end_session_endpoint with id_token_hint, client_id and
  * post_logout_redirect_uri and a random state, or "/" when the IdP has none (or we hold no ID token).
@@ -17,7 +22,7 @@ export function buildLogoutUrl(
       // A random state: some IdPs (Glewlwyd) return to the application only when one is present.
       .buildEndSessionUrl(idp.config, {
         id_token_hint: idToken,
-        post_logout_redirect_uri: `${publicUrl}/`,
+        post_logout_redirect_uri: postLogoutRedirectUri(publicUrl),
         state: client.randomState(),
       })
       .toString()

@@ -29,7 +29,7 @@ export function oauthErrorCode(err: unknown): string | undefined {
 
 /**
  * What the IdP answered, for classification and the log line (no token in it: status, the OAuth error
- * code and its description only). The key is `error`, never `code`: the logger redacts `*.code`.
+ * code and its description only).
  */
 export interface IdpFailure {
   /** The HTTP status, when the IdP answered at all. */
@@ -43,6 +43,12 @@ export interface IdpFailure {
 /** How much of an error body is read: an OAuth error is a few hundred bytes; a hostile IdP gets no more. */
 const MAX_ERROR_BODY = 4096;
 
+/** What annotateIdpRefusal() sets on a challenge: the fields a ResponseBodyError has of its own. */
+type AnnotatedChallenge = client.WWWAuthenticateChallengeError & {
+  error?: unknown;
+  error_description?: unknown;
+};
+
 /**
  * The IdP's answer behind a failed call. openid-client throws a WWW-Authenticate challenge before
  * reading the body, so `invalid_client` in a `401 + WWW-Authenticate: Basic` answer is found here from
@@ -53,10 +59,15 @@ export async function describeIdpFailure(err: unknown): Promise<IdpFailure> {
     return withDescription({ status: err.status, error: err.error }, err.error_description);
   }
   if (err instanceof client.WWWAuthenticateChallengeError) {
-    const first = err.cause[0];
+    // Several challenges (Bearer and DPoP): the one that says what went wrong.
+    const first = err.cause.find((c) => typeof c.parameters.error === 'string') ?? err.cause[0];
     const params = first?.parameters;
     const failure: IdpFailure = { status: err.status, ...(first ? { challenge: first.scheme } : {}) };
     if (params?.error) return withDescription({ ...failure, error: params.error }, params.error_description);
+    // Already read by annotateIdpRefusal (a body is read once).
+    const annotated = err as AnnotatedChallenge;
+    if (typeof annotated.error === 'string')
+      return withDescription({ ...failure, error: annotated.error }, annotated.error_description);
     const body = await readErrorBody(err.response);
     return body?.error ? withDescription({ ...failure, error: body.error }, body.error_description) : failure;
   }
@@ -65,6 +76,21 @@ export async function describeIdpFailure(err: unknown): Promise<IdpFailure> {
     return typeof status === 'number' ? { status } : {};
   }
   return {};
+}
+
+/**
+ * Sets the IdP's `error` and `error_description` on a WWW-Authenticate challenge error, from the
+ * challenge or its JSON body, as a ResponseBodyError carries them: every log line that describes the
+ * error (describeError) then names `invalid_client` behind a 401, whichever call it came from.
+ * Called once per failed IdP call (IdentityProvider.call), before any caller sees the error.
+ */
+export async function annotateIdpRefusal(err: unknown): Promise<void> {
+  if (!(err instanceof client.WWWAuthenticateChallengeError)) return;
+  const { error, error_description } = await describeIdpFailure(err);
+  if (error === undefined) return;
+  const annotated = err as AnnotatedChallenge;
+  annotated.error = error;
+  if (error_description !== undefined) annotated.error_description = error_description;
 }
 
 function withDescription(failure: IdpFailure, description: unknown): IdpFailure {

@@ -5,7 +5,7 @@ import { describeError, type Logger } from '../observability/logger.js';
 import type { IdpOperation, Metrics } from '../observability/metrics.js';
 import { clientAuthFor } from './client-auth.js';
 import { allowedIdTokenAlgs, IdTokenVerifier } from './id-token.js';
-import { isTransientIdpError } from './idp-errors.js';
+import { annotateIdpRefusal, isTransientIdpError } from './idp-errors.js';
 
 /** Seconds; applies to discovery and every later request to the IdP. */
 const IDP_TIMEOUT_SEC = 10;
@@ -78,6 +78,7 @@ export class IdentityProvider {
     } catch (err) {
       stop({ outcome: isTransientIdpError(err) ? 'unreachable' : 'refused' });
       this.metrics.idpErrors.inc({ operation });
+      await annotateIdpRefusal(err);
       throw err;
     }
   }
@@ -94,7 +95,13 @@ export class IdentityProvider {
     } catch (err) {
       const delay = Math.min(RETRY_MIN_MS * 2 ** (n - 1), RETRY_MAX_MS);
       this.logger.warn(
-        { issuer: this.oidc.issuer, attempt: n, retryInMs: delay, err: describeError(err) },
+        {
+          issuer: this.oidc.issuer,
+          ...discoveryFailure(this.oidc.issuer, err),
+          attempt: n,
+          retryInMs: delay,
+          err: describeError(err),
+        },
         'OpenID Provider discovery failed; retrying',
       );
       if (!this.stopped) {
@@ -158,4 +165,31 @@ export class IdentityProvider {
       );
     }
   }
+}
+
+/**
+ * Where discovery looked and what it found, for its failure line: the document's URL (as openid-client
+ * builds it from the issuer), the HTTP status when the IdP answered, and the issuer the document
+ * names when it is not the configured one.
+ */
+function discoveryFailure(
+  issuer: string,
+  err: unknown,
+): { url: string; status?: number; discoveredIssuer?: string } {
+  const url = discoveryUrl(issuer);
+  if (!(err instanceof client.ClientError)) return { url };
+  const cause = err.cause as
+    { status?: unknown; body?: { issuer?: unknown }; attribute?: unknown } | undefined;
+  if (cause instanceof Response) return { url, status: cause.status };
+  if (cause?.attribute === 'issuer' && typeof cause.body?.issuer === 'string')
+    return { url, discoveredIssuer: cause.body.issuer };
+  return { url };
+}
+
+/** OpenID Connect Discovery 1.0 §4: the issuer's path, then `/.well-known/openid-configuration`. */
+function discoveryUrl(issuer: string): string {
+  const url = new URL(issuer);
+  if (url.href.includes('/.well-known/')) return url.href;
+  url.pathname = `${url.pathname}/.well-known/openid-configuration`.replace('//', '/');
+  return url.href;
 }
