@@ -16,8 +16,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 
 FROM deps AS build
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json tsconfig.build.json tsconfig.client.json ./
 COPY src ./src
+COPY client ./client
 RUN npm run build
 
 # The demo IdP and API: `command` picks which (see docker-compose.yml).

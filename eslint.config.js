@@ -12,4 +12,22 @@ export default tseslint.config(
     },
   },
   { files: ['src/dev/**', 'test/**', 'bench/**'], rules: { 'no-console': 'off' } },
+  // The demo SPA's browser scripts, bff-client.js among them (client/bff-client.ts compiled).
+  {
+    files: ['src/dev/spa/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'fetch',
+          'Headers',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

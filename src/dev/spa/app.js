@@ -1,6 +1,14 @@
-/* global document, window, fetch, location, setInterval */
 // The demo SPA: everything it knows about the user comes from GET /auth/session, and every API call
-// is a same-origin fetch with `X-CSRF: 1`. It never sees a token and stores nothing.
+// is a same-origin fetch with `X-CSRF: 1`, both through the gateway's SPA client (bff-client.js is
+// client/bff-client.ts compiled). It never sees a token and stores nothing.
+import { BffError, createBffClient } from './bff-client.js';
+
+const bff = createBffClient({
+  // A 401 from /api (no session, or the IdP refused the refresh): offer to sign in again rather than
+  // leave the page at once.
+  onUnauthenticated: (error) =>
+    showSessionEnded(`The API call answered 401 ${error.code}: ${error.message || 'sign in again'}`),
+});
 
 const $ = (id) => document.getElementById(id);
 
@@ -20,7 +28,7 @@ function setState(name) {
 }
 
 function signIn() {
-  location.assign(`/auth/login?returnTo=${encodeURIComponent(location.pathname)}`);
+  bff.login(location.pathname);
 }
 
 function formatTime(epochSeconds) {
@@ -49,23 +57,22 @@ function renderTimes() {
 
 async function loadSession() {
   setState('loading');
-  let res;
+  let session;
   try {
-    res = await fetch('/auth/session', { headers: { accept: 'application/json' }, cache: 'no-store' });
-  } catch {
-    showSessionEnded('The gateway cannot be reached. Is the demo still running?');
+    session = await bff.getSession();
+  } catch (err) {
+    showSessionEnded(
+      err instanceof BffError && err.status !== 0
+        ? `GET /auth/session answered ${err.status} ${err.code}.`
+        : 'The gateway cannot be reached. Is the demo still running?',
+    );
     return;
   }
-  if (res.status === 401) {
+  if (session === null) {
     setState('signed-out');
     return;
   }
-  if (!res.ok) {
-    showSessionEnded(`GET /auth/session answered ${res.status}.`);
-    return;
-  }
-  const session = await res.json();
-  const user = session.user ?? {};
+  const user = session.user;
   $('user-name').textContent = user.name ?? user.sub ?? 'unknown';
   $('user-email').textContent = user.email ?? '(none)';
   $('user-sub').textContent = user.sub ?? '';
@@ -100,25 +107,23 @@ function addHistory(request, status, token) {
 
 async function callApi(method) {
   const request = `${method} /api/orders`;
-  const init = { method, headers: { 'X-CSRF': '1', accept: 'application/json' } };
+  const init = { method, headers: { accept: 'application/json' } };
   if (method === 'POST') {
     init.headers['content-type'] = 'application/json';
     init.body = JSON.stringify({ item: 'Cream scones' });
   }
-  let res;
   try {
-    res = await fetch('/api/orders', init);
-  } catch {
-    showAnswer(request, 0, { error: 'network_error', message: 'the gateway cannot be reached' });
-    return;
+    const res = await bff.api('/api/orders', init);
+    showAnswer(request, res.status, await res.json().catch(() => ({})));
+  } catch (err) {
+    if (!(err instanceof BffError)) throw err;
+    // A 401 was handled by onUnauthenticated above; any other error is the answer to show (the
+    // demo API's own 403 insufficient_scope included: its body is in err.body).
+    if (err.status === 401) return;
+    const body =
+      err.body && typeof err.body === 'object' ? err.body : { error: err.code, message: err.message };
+    showAnswer(request, err.status, body);
   }
-  const body = await res.json().catch(() => ({}));
-  if (res.status === 401) {
-    // No session, or it ended (the IdP refused the refresh): offer to sign in again.
-    showSessionEnded(`The API call answered 401 ${body.error ?? ''}: ${body.message ?? 'sign in again'}`);
-    return;
-  }
-  showAnswer(request, res.status, body);
 }
 
 function showAnswer(request, status, body) {
@@ -161,13 +166,11 @@ async function signOut() {
   const button = $('sign-out');
   button.disabled = true;
   try {
-    const res = await fetch('/auth/logout', {
-      method: 'POST',
-      headers: { 'X-CSRF': '1', accept: 'application/json' },
-    });
-    const body = await res.json().catch(() => ({}));
-    // Ends the IdP's session too (RP-initiated logout); it sends the browser back to this page.
-    location.assign(typeof body.logoutUrl === 'string' ? body.logoutUrl : '/');
+    // Ends the gateway session, then navigates to the returned logoutUrl: the IdP ends its session
+    // too (RP-initiated logout) and sends the browser back to this page.
+    await bff.logout();
+  } catch (err) {
+    showSessionEnded(`Signing out failed: ${err instanceof BffError ? err.code : 'no answer'}. Try again.`);
   } finally {
     button.disabled = false;
   }
