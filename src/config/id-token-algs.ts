@@ -1,5 +1,19 @@
-import { ASYMMETRIC_JWS_ALGS } from '../oidc/id-token.js';
 import { Invalid } from './invalid.js';
+
+/** The JWS algorithms an ID token may be verified with: asymmetric only, so a JWKS can hold the key. */
+export const ASYMMETRIC_JWS_ALGS: readonly string[] = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+];
 
 /**
  * OIDC_ID_TOKEN_ALGS / oidc.idTokenAlgs: the ID-token signing algorithms the gateway accepts. Only

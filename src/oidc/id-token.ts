@@ -1,25 +1,11 @@
 import * as jose from 'jose';
+import { ASYMMETRIC_JWS_ALGS } from '../config/id-token-algs.js';
 
 /**
  * ID-token signature checks. openid-client v6 trusts an ID token from the token endpoint without
  * checking its signature (and accepts any `alg` the IdP lists, `none` included), so every ID token
  * is verified here against the IdP's JWKS, with an allowed asymmetric `alg`, before it is used.
  */
-
-/** The JWS algorithms an ID token may be verified with: asymmetric only, so a JWKS can hold the key. */
-export const ASYMMETRIC_JWS_ALGS: readonly string[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-];
 
 /** A JWKS lookup for an unknown `kid` re-fetches at most this often (a rotated key is picked up fast). */
 const JWKS_COOLDOWN_MS = 5_000;
