@@ -21,14 +21,14 @@ import { requestMetrics } from './http/request-metrics.js';
 import { guardPath } from './http/path-guard.js';
 import { requestLog } from './http/request-log.js';
 import { securityHeaderList, securityHeaders } from './http/security-headers.js';
-import { createLogger, describeError, type Logger } from './observability/logger.js';
+import { createLogger, type Logger } from './observability/logger.js';
 import { requestObserver } from './observability/request-observer.js';
 import { Metrics } from './observability/metrics.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import { ClientCredentials } from './oidc/client-credentials.js';
 import { LogoutTokenValidator } from './oidc/logout-token.js';
 import { IdentityProvider } from './oidc/provider.js';
-import { TokenRefresher } from './oidc/token-refresh.js';
+import { IdpRefreshGrant } from './oidc/refresh-grant.js';
 import { createUpstreamAgents } from './proxy/forward.js';
 import { createForwarders } from './proxy/forwarders.js';
 import { frontDoor } from './proxy/front-door.js';
@@ -39,13 +39,17 @@ import type { TrustFn } from './proxy/upstream-headers.js';
 import { CookieRules } from './session/cookies.js';
 import { sessionMiddleware } from './session/express-session.js';
 import { StoreKeys } from './session/keys.js';
-import { createStores, type KvStore, type Stores } from './session/kv-store.js';
+import type { KvStore } from './session/kv-store.js';
+import { createStores, type Stores } from './session/stores.js';
 import { PendingLogins } from './session/pending-logins.js';
 import { createRedisClient, whenReady, watchRedis, type RedisClient } from './session/redis-client.js';
-import type { SessionRecord } from './session/record.js';
+import { RefreshGrace } from './session/refresh/refresh-grace.js';
+import { StoreRefreshLocks } from './session/refresh/refresh-lock.js';
+import { SessionRefresher } from './session/refresh/session-refresher.js';
 import { SessionIndex } from './session/session-index.js';
 import { SessionRecords } from './session/session-records.js';
 import { SealedSessionStore } from './session/session-store.js';
+import { SessionTerminator } from './session/session-terminator.js';
 import { Vault } from './session/vault.js';
 
 export interface GatewayOptions {
@@ -101,33 +105,24 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
   const sessionStore = new SealedSessionStore(records);
   const cookies = new CookieRules(config.session);
   const gatewayCookies = [config.session.cookieName, config.session.loginCookieName];
-  const sockets = new SessionSockets(kv, keys);
+  const sockets = new SessionSockets((sid) => keys.sessionHash(sid));
   const metrics = options.metrics ?? new Metrics(() => sockets.count);
   const idp = new IdentityProvider(config.oidc, logger, metrics);
   const pendingLogins = new PendingLogins(stores.pendingLogins, vault, keys);
   const sessionIndex = new SessionIndex(stores, keys, config.oidc.issuer, config.session.maxAgeMs);
-  const onSessionHashEnded = (sessionHash: string) => sockets.close(sessionHash);
-  const onSessionEnded = (sid: string, record: SessionRecord) => {
-    sockets.close(keys.sessionHash(sid));
-    sessionIndex
-      .remove(sid, record)
-      .catch((err: unknown) =>
-        logger.warn(
-          { err: describeError(err) },
-          'session index cleanup failed; entries expire by themselves',
-        ),
-      );
-  };
-  const refresher = new TokenRefresher({
-    idp,
-    kv,
+  // Logout, refresh, back-channel logout and expiry end sessions here; open WebSockets are told.
+  const terminator = new SessionTerminator({ records, index: sessionIndex, kv, keys, metrics, logger }, [
+    sockets,
+  ]);
+  const refresher = new SessionRefresher({
     records,
-    keys,
-    vault,
+    locks: new StoreRefreshLocks(kv, keys, logger),
+    grace: new RefreshGrace(kv, keys, vault),
+    grant: new IdpRefreshGrant(idp, logger),
+    terminator,
     logger,
-    refreshSkewMs: config.tokens.refreshSkewMs,
     metrics,
-    onSessionEnded,
+    refreshSkewMs: config.tokens.refreshSkewMs,
   });
   const access = new UpstreamAccess(
     config,
@@ -175,7 +170,6 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
         pendingLogins,
         cookies,
         kv,
-        records,
         keys,
         logger,
         now: options.now ?? Date.now,
@@ -184,8 +178,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
           keys,
           options.loginRateLimit ?? config.rateLimit.login,
         ),
-        onSessionEnded,
-        onSessionHashEnded,
+        terminator,
         sessionIndex,
         metrics,
       },
@@ -261,6 +254,7 @@ export function createGateway(config: GatewayConfig, options: GatewayOptions = {
     async close() {
       shuttingDown = true;
       idp.stop();
+      terminator.stop();
       sockets.closeAll();
       await Promise.all([
         server ? closeServer(server, options.shutdownGraceMs ?? 10_000) : undefined,

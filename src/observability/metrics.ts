@@ -2,7 +2,14 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 
 export type RefreshOutcome = 'ok' | 'shared' | 'grace' | 'terminal' | 'transient';
 export type IdpOperation =
-  'discovery' | 'code_exchange' | 'userinfo' | 'refresh' | 'client_credentials' | 'revocation' | 'jwks';
+  | 'discovery'
+  | 'pushed_authorization'
+  | 'code_exchange'
+  | 'userinfo'
+  | 'refresh'
+  | 'client_credentials'
+  | 'revocation'
+  | 'jwks';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 

@@ -1,30 +1,25 @@
 import type { Duplex } from 'node:stream';
-import type { KvStore } from '../session/kv-store.js';
-import type { StoreKeys } from '../session/keys.js';
+import type { SessionEndListener } from '../session/session-terminator.js';
 
 /** A WebSocket close frame, server to client: code 1001 "going away". */
 const GOING_AWAY = Buffer.from([0x88, 0x02, 0x03, 0xe9]);
 
 /**
  * Open WebSockets by session (keyed by the hash of the session id, as the store is), so they close when
- * their session ends: at once for a logout, back-channel logout or failed refresh in this instance, and
- * within `sweepMs` for an end seen only in the store (expiry, logout on another instance).
+ * their session ends. The session layer's terminator (session/session-terminator.ts) says when: at once
+ * for a logout, back-channel logout or failed refresh in this instance, and within its sweep for an end
+ * seen only in the store (expiry, logout on another instance).
+ *
+ * It stays in proxy/ because it speaks WebSocket (close frames on raw sockets); the session layer only
+ * knows it as a SessionEndListener.
  */
-export class SessionSockets {
+export class SessionSockets implements SessionEndListener {
   private readonly bySession = new Map<string, Set<Duplex>>();
-  private readonly sweeper: NodeJS.Timeout;
 
-  constructor(
-    private readonly kv: KvStore,
-    private readonly keys: StoreKeys,
-    sweepMs = 10_000,
-  ) {
-    this.sweeper = setInterval(() => void this.sweep(), sweepMs);
-    this.sweeper.unref();
-  }
+  constructor(private readonly sessionHash: (sid: string) => string) {}
 
   add(sid: string, socket: Duplex): void {
-    const hash = this.keys.sessionHash(sid);
+    const hash = this.sessionHash(sid);
     let sockets = this.bySession.get(hash);
     if (!sockets) this.bySession.set(hash, (sockets = new Set()));
     sockets.add(socket);
@@ -40,8 +35,12 @@ export class SessionSockets {
     return n;
   }
 
+  sessionsHeld(): Iterable<string> {
+    return this.bySession.keys();
+  }
+
   /** Closes the session's sockets with a "going away" close frame. */
-  close(sessionHash: string): void {
+  sessionEnded(sessionHash: string): void {
     for (const socket of this.bySession.get(sessionHash) ?? []) {
       socket.end(GOING_AWAY);
       // A client that does not answer the close frame is cut off.
@@ -51,15 +50,6 @@ export class SessionSockets {
   }
 
   closeAll(): void {
-    for (const hash of [...this.bySession.keys()]) this.close(hash);
-    clearInterval(this.sweeper);
-  }
-
-  private async sweep(): Promise<void> {
-    for (const hash of [...this.bySession.keys()]) {
-      // A store outage is not a session end: keep the sockets and look again next time.
-      const alive = await this.kv.exists(this.keys.sessionByHash(hash)).catch(() => true);
-      if (!alive) this.close(hash);
-    }
+    for (const hash of [...this.bySession.keys()]) this.sessionEnded(hash);
   }
 }

@@ -2,8 +2,8 @@ import type { IncomingMessage } from 'node:http';
 import type { GatewayConfig, RouteConfig } from '../config/types.js';
 import { UnauthenticatedError } from '../errors.js';
 import type { ClientCredentials } from '../oidc/client-credentials.js';
-import type { TokenRefresher } from '../oidc/token-refresh.js';
 import { shouldSlide, slid } from '../session/record.js';
+import type { SessionRefresher } from '../session/refresh/session-refresher.js';
 import { readSessionId } from '../session/session-cookie.js';
 import type { LoadedSession, SessionRecords } from '../session/session-records.js';
 
@@ -15,7 +15,7 @@ export class UpstreamAccess {
   constructor(
     private readonly config: GatewayConfig,
     private readonly records: SessionRecords,
-    private readonly refresher: TokenRefresher,
+    private readonly refresher: Pick<SessionRefresher, 'fresh'>,
     private readonly clientCredentials: ClientCredentials,
   ) {}
 

@@ -1,19 +1,3 @@
-import { MemoryKeyspace } from './memory-keyspace.js';
-import { MemoryKvStore } from './memory-kv-store.js';
-import {
-  MemoryPendingLoginStore,
-  RedisPendingLoginStore,
-  type PendingLoginStore,
-} from './pending-login-store.js';
-import { MemoryRateLimitStore, RedisRateLimitStore, type RateLimitStore } from './rate-limit-store.js';
-import type { RedisClient } from './redis-client.js';
-import { RedisKvStore } from './redis-kv-store.js';
-import {
-  MemorySessionIndexStore,
-  RedisSessionIndexStore,
-  type SessionIndexStore,
-} from './session-index-store.js';
-
 /**
  * The generic store: bytes under keys, with the few atomic operations the gateway needs (compare-and-set,
  * locks, single-use reads). A Redis (redis-kv-store.ts) and an in-memory (memory-kv-store.ts)
@@ -48,36 +32,3 @@ export interface KvStore {
   /** Sets the key's TTL to `ttlMs` only if it still holds `value` (a lock renewed by its owner). */
   extendIfEquals(key: string, value: string, ttlMs: number): Promise<boolean>;
 }
-
-/** The generic store and the domain stores, all on one keyspace (one Redis, or one process's memory). */
-export interface Stores {
-  kv: KvStore;
-  pendingLogins: PendingLoginStore;
-  rateLimits: RateLimitStore;
-  sessionIndex: SessionIndexStore;
-}
-
-export function createRedisStores(redis: RedisClient): Stores {
-  return {
-    kv: new RedisKvStore(redis),
-    pendingLogins: new RedisPendingLoginStore(redis),
-    rateLimits: new RedisRateLimitStore(redis),
-    sessionIndex: new RedisSessionIndexStore(redis),
-  };
-}
-
-export function createMemoryStores(keyspace = new MemoryKeyspace()): Stores {
-  return {
-    kv: new MemoryKvStore(keyspace),
-    pendingLogins: new MemoryPendingLoginStore(keyspace),
-    rateLimits: new MemoryRateLimitStore(keyspace),
-    sessionIndex: new MemorySessionIndexStore(keyspace),
-  };
-}
-
-/** The stores for the configured Redis client, or in memory when there is none (REDIS mode `memory`). */
-export function createStores(redis: RedisClient | undefined): Stores {
-  return redis ? createRedisStores(redis) : createMemoryStores();
-}
-
-export { RedisKvStore, MemoryKvStore };

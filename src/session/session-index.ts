@@ -1,6 +1,9 @@
 import type { StoreKeys } from './keys.js';
-import type { Stores } from './kv-store.js';
+import type { Stores } from './stores.js';
 import type { SessionRecord } from './record.js';
+
+/** The sessions of one IdP session, or of one user (a logout token carries `sid`, else `sub`). */
+export type SessionMatch = { idpSid: string } | { sub: string };
 
 /**
  * Which sessions belong to an IdP session (`sid`) or a user (`sub`), for back-channel logout. The
@@ -34,19 +37,20 @@ export class SessionIndex {
   }
 
   /**
-   * Ends every session of the IdP session `idpSid` (when given), else every session of `sub`, deleting
-   * them from the store. Returns the hashes of the sessions ended.
+   * Deletes every session of the match from the store, then the match's index (in that order, so a
+   * failure midway leaves the index to retry with). Returns the hashes of the sessions ended. Only
+   * session/session-terminator.ts calls this: it also tells the sessions' listeners and counts them.
    */
-  async endSessions(match: { idpSid: string | undefined; sub: string | undefined }): Promise<string[]> {
+  async endSessions(match: SessionMatch): Promise<string[]> {
     const [indexKey, legacyKey] =
-      match.idpSid !== undefined
+      'idpSid' in match
         ? [
             this.keys.sessionsByIdpSid(this.issuer, match.idpSid),
             this.keys.legacySessionsByIdpSid(this.issuer, match.idpSid),
           ]
         : [
-            this.keys.sessionsBySub(this.issuer, match.sub!),
-            this.keys.legacySessionsBySub(this.issuer, match.sub!),
+            this.keys.sessionsBySub(this.issuer, match.sub),
+            this.keys.legacySessionsBySub(this.issuer, match.sub),
           ];
     const [current, legacy] = await Promise.all([
       this.stores.sessionIndex.indexMembers(indexKey),

@@ -1,7 +1,8 @@
 /** The fixture and context the parts of the store contract (store-contract*.ts) share. */
 import { expect } from 'vitest';
 import type { StoreKeys } from '../../src/session/keys.js';
-import type { KvStore, Stores } from '../../src/session/kv-store.js';
+import type { KvStore } from '../../src/session/kv-store.js';
+import type { Stores } from '../../src/session/stores.js';
 
 export interface StoreFixture {
   stores: Stores;

@@ -3,7 +3,7 @@
  * (JWKS signature, allowed alg, iss, aud) and must name the session's subject. The attacker controls
  * the token endpoint's refresh answer and slips in a forged ID token; the session must not take it.
  *
- * Needs src/oidc/token-refresh.ts to call `idp.idTokens.verify(idToken)` on every
+ * Needs src/oidc/refresh-grant.ts to call `idp.idTokens.verify(idToken)` on every
  * refresh answer that carries an ID token (503 idp_unavailable and the answer discarded on failure).
  */
 import { decodeJwt } from 'jose';

@@ -32,11 +32,11 @@ export function backchannelLogout(deps: AuthDeps, validator: LogoutTokenValidato
     // Ending sessions is idempotent, so the jti is recorded only after it succeeded: when the store
     // fails here (503), the IdP's retry of the same token must still work. Two concurrent deliveries
     // may both end the same sessions; that is harmless.
-    const ended = await deps.sessionIndex.endSessions({ idpSid: claims.sid, sub: claims.sub });
+    // The logout token names `sid`, `sub` or both (logout-token.ts refuses neither): `sid` is the narrower.
+    const match = claims.sid !== undefined ? { idpSid: claims.sid } : { sub: claims.sub! };
+    const ended = await deps.terminator.endAll(match, 'backchannel');
     await deps.kv.setIfAbsent(jtiKey, '1', claims.rememberJtiMs);
-    for (const hash of ended) deps.onSessionHashEnded(hash);
-    deps.metrics.logouts.inc({ kind: 'backchannel' }, ended.length);
-    deps.logger.info({ sub: claims.sub, sid: claims.sid, sessions: ended.length }, 'back-channel logout');
+    deps.logger.info({ sub: claims.sub, sid: claims.sid, sessions: ended }, 'back-channel logout');
     res.status(200).end();
   };
 }

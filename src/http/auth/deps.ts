@@ -7,9 +7,8 @@ import type { KvStore } from '../../session/kv-store.js';
 import type { PendingLogins } from '../../session/pending-logins.js';
 import type { StoreKeys } from '../../session/keys.js';
 import type { LoginRateLimiter } from './rate-limit.js';
-import type { SessionRecord } from '../../session/record.js';
 import type { SessionIndex } from '../../session/session-index.js';
-import type { SessionRecords } from '../../session/session-records.js';
+import type { SessionTerminator } from '../../session/session-terminator.js';
 
 /** What the /auth handlers need; passed explicitly, no globals. */
 export interface AuthDeps {
@@ -18,17 +17,14 @@ export interface AuthDeps {
   pendingLogins: PendingLogins;
   cookies: CookieRules;
   kv: KvStore;
-  /** The stored sessions (logout takes one out atomically). */
-  records: SessionRecords;
   keys: StoreKeys;
   logger: Logger;
   now: () => number;
   /** RATE_LIMIT_LOGIN: login starts and callbacks per client IP per minute, counted in the store. */
   loginRateLimit: LoginRateLimiter;
-  /** Told when a session ends here: its WebSockets are closed and its index entries removed. */
-  onSessionEnded: (sid: string, record: SessionRecord) => void;
-  /** Told when a session known only by its hash ends (back-channel logout). */
-  onSessionHashEnded: (sessionHash: string) => void;
+  /** Ends sessions (logout, back-channel logout): store, index, sockets and metrics in one place. */
+  terminator: SessionTerminator;
+  /** The back-channel logout index, written at sign-in. */
   sessionIndex: SessionIndex;
   metrics: Metrics;
 }

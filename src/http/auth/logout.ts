@@ -18,11 +18,8 @@ export function logout(deps: AuthDeps) {
     res.setHeader('Cache-Control', 'no-store');
     const sid = readSessionId(req, deps.cookies.sessionCookieName, deps.config.session.secrets);
     // Store first: if it cannot be reached this throws 503 and the user is still signed in, as they see.
-    const record = sid === undefined ? null : await deps.records.take(sid);
-    if (record) {
-      deps.onSessionEnded(sid!, record);
-      deps.metrics.logouts.inc({ kind: 'rp' });
-    }
+    // The terminator takes the record (GETDEL), closes its sockets, unindexes and counts it.
+    const record = sid === undefined ? null : await deps.terminator.end(sid, 'rp');
     deps.cookies.clearSessionCookie(res);
 
     let logoutUrl = '/';
