@@ -4,6 +4,7 @@
  * backgrounds (it paints its own white card).
  */
 import { writeFile } from 'node:fs/promises';
+import { escapeHtml as esc } from '../src/http/pages.js';
 import type { BenchResults, VariantResult } from './results.js';
 
 const WIDTH = 760;
@@ -20,10 +21,6 @@ const COLORS: Record<string, string> = {
   'hand-built': '#f0a04b',
   gateway: '#2f9e44',
 };
-
-function esc(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 interface Panel {
   title: string;

@@ -13,25 +13,40 @@ export interface GatewayChild {
   exited: Promise<number | NodeJS.Signals>;
   /** The last lines it wrote to stderr (for a start-up failure). */
   stderrTail(): string[];
+  /** Everything it wrote to stdout / stderr so far; kept only with output `'keep'` (the tests), else ''. */
+  stdout(): string;
+  stderr(): string;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. */
   stop(graceMs?: number): Promise<void>;
 }
 
-export function spawnGateway(root: string, env: Record<string, string>, rawLogs: boolean): GatewayChild {
+/**
+ * What becomes of the child's output: printed shortened (`false`, the demo's default), printed as the
+ * raw JSON lines (`true`), or kept in memory and not printed (`'keep'`: the tests read it).
+ */
+export type GatewayOutput = boolean | 'keep';
+
+export function spawnGateway(root: string, env: Record<string, string>, output: GatewayOutput): GatewayChild {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/main.ts')], {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const tail: string[] = [];
+  let out = '';
+  let err = '';
+  if (output === 'keep') {
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  }
   createInterface({ input: child.stdout! }).on('line', (text) => {
-    console.log(rawLogs ? text : formatGatewayLine(text));
+    if (output !== 'keep') console.log(output ? text : formatGatewayLine(text));
   });
   createInterface({ input: child.stderr! }).on('line', (text) => {
     if (text.includes('ExperimentalWarning') || text.includes('--trace-warnings')) return;
     tail.push(text);
     if (tail.length > 20) tail.shift();
-    console.error(line('gateway', 'error', text));
+    if (output !== 'keep') console.error(line('gateway', 'error', text));
   });
   const exited = new Promise<number | NodeJS.Signals>((resolve) =>
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 1)),
@@ -40,6 +55,8 @@ export function spawnGateway(root: string, env: Record<string, string>, rawLogs:
     child,
     exited,
     stderrTail: () => [...tail],
+    stdout: () => out,
+    stderr: () => err,
     async stop(graceMs = 12_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');

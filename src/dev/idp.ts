@@ -1,13 +1,14 @@
 /**
- * The demo's OpenID Provider: oidc-provider 9 with two users (alice, bob), its development login and
- * consent pages (any password is accepted), PKCE required, refresh-token rotation on every refresh,
- * short-lived JWT access tokens for the demo API (resource indicators), RP-initiated logout and
- * back-channel logout to the gateway. Development only: state is kept in memory.
+ * The OpenID Provider of the demo and of the tests: oidc-provider 9 with the demo's users (alice, bob;
+ * settings.ts), its development login and consent pages (any password is accepted), PKCE required,
+ * refresh-token rotation on every refresh, RP-initiated logout and back-channel logout to the gateway.
+ * The demo adds short-lived JWT access tokens for its API (resource indicators); the tests
+ * (test/helpers/idp.ts) add their knobs through IdpServerOptions. Development only: state is in memory.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair } from 'jose';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import {
   Provider,
   errors,
@@ -16,10 +17,71 @@ import {
   type Configuration,
   type KoaContextWithOIDC,
 } from 'oidc-provider';
+import { escapeHtml } from '../http/pages.js';
+import { logEvents } from './idp-log.js';
+import { page } from './idp-pages.js';
 import type { DemoLog } from './log.js';
 import { OidcMemoryStore } from './oidc-memory-store.js';
 import { closeNow, listen } from './ports.js';
 import { API_SCOPES, accountFor } from './settings.js';
+
+/**
+ * One oidc-provider setup for the demo and the tests (test/helpers/idp.ts builds on it): the accounts
+ * are the demo's (settings.ts), the knobs below are what a test varies. Defaults are the demo's.
+ */
+export interface IdpServerOptions {
+  /** Address to bind. */
+  host: string;
+  /** 0: a free port picked by the kernel. */
+  port: number;
+  /** The issuer the browser and the gateway use; default `http://<host>:<port>`. */
+  issuer?: string;
+  /** Client metadata as oidc-provider takes it (client_id, client_secret, redirect_uris, …). */
+  clients: Array<Record<string, unknown>>;
+  /** Access-token (and client-credentials token) lifetime, seconds. */
+  accessTokenTtl: number;
+  /** Refresh-token lifetime, seconds. Default 86400. */
+  refreshTokenTtl?: number;
+  /** Default true: a new refresh token on every refresh (the old one is spent). false: never rotate. */
+  rotateRefreshToken?: boolean;
+  /** JWT access tokens for this resource indicator (RFC 8707), the `aud` of the API's tokens; omitted: opaque tokens. */
+  apiAudience?: string;
+  /**
+   * Where the profile and email claims go: the ID token (default; the demo's JWT access token is for
+   * its API, which UserInfo would not accept) or a UserInfo endpoint (the ID token then holds only `sub`).
+   */
+  claimsIn?: 'idToken' | 'userinfo';
+  /** Optional endpoints and grants (defaults: revocation and back-channel logout on, the others off). */
+  revocation?: boolean;
+  introspection?: boolean;
+  clientCredentials?: boolean;
+  backchannelLogout?: boolean;
+  /** The signing key (private JWK with kid); default: a new RSA key. Tests share one to forge tokens. */
+  signingKey?: JWK;
+  /**
+   * Sees every request first; calls `pass()` to hand it to the provider, or answers (or holds) it
+   * itself. Tests make a down, hung or hostile IdP with it.
+   */
+  intercept?: (req: IncomingMessage, res: ServerResponse, pass: () => void) => void;
+  /** The provider's events are logged here; default: nowhere. */
+  log?: DemoLog;
+  /** The variable named when the port is taken. Default DEMO_IDP_PORT. */
+  portVariable?: string;
+}
+
+export interface IdpServer {
+  issuer: string;
+  port: number;
+  /**
+   * Middleware added with `provider.use` before the first request is served is part of the chain (the
+   * Koa handler is composed on the first request).
+   */
+  provider: Provider;
+  server: Server;
+  /** Its storage: a client registered after start is a `Client:<client_id>` entry. */
+  store: OidcMemoryStore;
+  stop(): Promise<void>;
+}
 
 export interface DevIdpOptions {
   /** Address to bind. */
@@ -46,45 +108,12 @@ export interface DevIdp {
   stop(): Promise<void>;
 }
 
-// ---------------------------------------------------------------------------
-// Pages: the logout confirmation, the post-logout page and errors (login and consent are
-// oidc-provider's own development pages).
-// ---------------------------------------------------------------------------
-
-const PAGE_STYLE =
-  'body{font-family:system-ui,sans-serif;background:#f4f6fb;color:#1d2433;display:flex;justify-content:center;padding-top:10vh}' +
-  'main{background:#fff;border-radius:10px;box-shadow:0 2px 10px rgba(0,0,0,.08);padding:2rem 2.5rem;max-width:28rem}' +
-  'h1{font-size:1.4rem;margin-top:0}button{font:inherit;padding:.5rem 1rem;border-radius:6px;border:1px solid #9aa5b8;background:#fff;cursor:pointer;margin-right:.5rem}' +
-  'button.primary{background:#2f5bd3;border-color:#2f5bd3;color:#fff}pre{white-space:pre-wrap;background:#f4f6fb;padding:.5rem;border-radius:6px}';
-
-function page(title: string, body: string): string {
-  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title} · demo IdP</title><style>${PAGE_STYLE}</style></head><body><main>${body}</main></body></html>`;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-// ---------------------------------------------------------------------------
-
+/** The demo's IdP: one client, the gateway's, with PKCE, back-channel logout and JWT access tokens for the API. */
 export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
-  const { log } = options;
-  const app: { handler?: (req: IncomingMessage, res: ServerResponse) => void } = {};
-  const server = createServer((req, res) => {
-    if (app.handler) app.handler(req, res);
-    else res.writeHead(503).end();
-  });
-  await listen(server, options.host, options.port, 'DEMO_IDP_PORT');
-  const port = (server.address() as AddressInfo).port;
-  const issuer = options.issuer ?? `http://${options.host}:${port}`;
-
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const signingKey = { ...(await exportJWK(privateKey)), kid: 'demo-rs256', alg: 'RS256', use: 'sig' };
-  const store = new OidcMemoryStore();
-  const allApiScopes = API_SCOPES.join(' ');
-
-  const configuration: Configuration = {
-    adapter: (model: string) => store.adapter(model),
+  const idp = await startIdpServer({
+    host: options.host,
+    port: options.port,
+    ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
     clients: [
       {
         client_id: options.clientId,
@@ -98,13 +127,46 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
         backchannel_logout_session_required: true,
       },
     ],
+    accessTokenTtl: options.accessTokenTtl,
+    apiAudience: options.apiAudience,
+    log: options.log,
+  });
+  return { issuer: idp.issuer, port: idp.port, stop: idp.stop };
+}
+
+const SILENT: DemoLog = { info: () => {}, warn: () => {}, error: () => {} };
+
+export async function startIdpServer(options: IdpServerOptions): Promise<IdpServer> {
+  const log = options.log ?? SILENT;
+  const { apiAudience } = options;
+  const handler: { compose?: () => (req: IncomingMessage, res: ServerResponse) => void } = {};
+  let serve: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const server = createServer((req, res) => {
+    if (!handler.compose) return void res.writeHead(503).end();
+    serve ??= handler.compose();
+    const ready = serve;
+    if (options.intercept) options.intercept(req, res, () => ready(req, res));
+    else ready(req, res);
+  });
+  await listen(server, options.host, options.port, options.portVariable ?? 'DEMO_IDP_PORT');
+  const port = (server.address() as AddressInfo).port;
+  const issuer = options.issuer ?? `http://${options.host}:${port}`;
+
+  const signingKey = options.signingKey ?? (await newSigningKey());
+  const store = new OidcMemoryStore();
+  const rotate = options.rotateRefreshToken ?? true;
+  const userinfo = options.claimsIn === 'userinfo';
+
+  const configuration: Configuration = {
+    adapter: (model: string) => store.adapter(model),
+    clients: options.clients as unknown as Configuration['clients'],
     jwks: { keys: [signingKey] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     pkce: { required: () => true },
     scopes: ['openid', 'offline_access', 'profile', 'email', ...API_SCOPES],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
-    // The ID token carries the profile and email claims (there is no UserInfo endpoint, see below).
-    conformIdTokenClaims: false,
+    // Without a UserInfo endpoint the ID token carries the profile and email claims.
+    ...(userinfo ? {} : { conformIdTokenClaims: false }),
     findAccount: async (_ctx: KoaContextWithOIDC, id: string): Promise<Account> => {
       const account = accountFor(id);
       return {
@@ -115,13 +177,13 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
     // The default issues a refresh token only for offline_access together with prompt=consent.
     issueRefreshToken: async (_ctx: KoaContextWithOIDC, client: ClientLike) =>
       client.grantTypeAllowed('refresh_token'),
-    // Every refresh returns a new refresh token and spends the old one.
-    rotateRefreshToken: () => true,
+    // The default rotates a confidential client's refresh token only late in its life: here always (or never).
+    rotateRefreshToken: () => rotate,
     ttl: {
       AccessToken: options.accessTokenTtl,
       AuthorizationCode: 60,
       IdToken: 3600,
-      RefreshToken: 86_400,
+      RefreshToken: options.refreshTokenTtl ?? 86_400,
       Interaction: 600,
       Session: 86_400,
       Grant: 86_400,
@@ -139,16 +201,15 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
     },
     features: {
       devInteractions: { enabled: true },
-      // The access token is a JWT for the demo API, which UserInfo would not accept; the claims are
-      // in the ID token instead, so the gateway has nothing to fetch.
-      userinfo: { enabled: false },
-      introspection: { enabled: false },
+      userinfo: { enabled: userinfo },
+      introspection: { enabled: options.introspection ?? false, allowedPolicy: async () => true },
+      clientCredentials: { enabled: options.clientCredentials ?? false },
       revocation: {
-        enabled: true,
+        enabled: options.revocation ?? true,
         allowedPolicy: async (_ctx: KoaContextWithOIDC, client: ClientLike, token: { clientId?: string }) =>
           token.clientId === client.clientId,
       },
-      backchannelLogout: { enabled: true },
+      backchannelLogout: { enabled: options.backchannelLogout ?? true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx: KoaContextWithOIDC, form: string) => {
@@ -165,28 +226,34 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
           ctx.body = page('Signed out', '<h1>You are signed out of the demo IdP.</h1>');
         },
       },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: async () => options.apiAudience,
-        useGrantedResource: async () => true,
-        getResourceServerInfo: async (ctx: KoaContextWithOIDC, indicator: string) => {
-          if (indicator !== options.apiAudience)
-            throw new errors.InvalidTarget(`unknown resource ${indicator}`);
-          // At the authorization endpoint the signed-in user is known: offer consent only for the API
-          // scopes that user may have (bob: api:read). The grant then caps every token, refreshes too.
-          const accountId = (ctx.oidc as { session?: { accountId?: string } }).session?.accountId;
-          return {
-            scope: accountId === undefined ? allApiScopes : accountFor(accountId).apiScopes.join(' '),
-            audience: options.apiAudience,
-            accessTokenTTL: options.accessTokenTtl,
-            accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: 'RS256' } },
-          };
-        },
-      },
+      resourceIndicators:
+        apiAudience === undefined
+          ? { enabled: false }
+          : {
+              enabled: true,
+              defaultResource: async () => apiAudience,
+              useGrantedResource: async () => true,
+              getResourceServerInfo: async (ctx: KoaContextWithOIDC, indicator: string) => {
+                if (indicator !== apiAudience)
+                  throw new errors.InvalidTarget(`unknown resource ${indicator}`);
+                // At the authorization endpoint the signed-in user is known: offer consent only for the
+                // API scopes that user may have (bob: api:read). The grant then caps every token.
+                const accountId = (ctx.oidc as { session?: { accountId?: string } }).session?.accountId;
+                return {
+                  scope:
+                    accountId === undefined
+                      ? API_SCOPES.join(' ')
+                      : accountFor(accountId).apiScopes.join(' '),
+                  audience: apiAudience,
+                  accessTokenTTL: options.accessTokenTtl,
+                  accessTokenFormat: 'jwt',
+                  jwt: { sign: { alg: 'RS256' } },
+                };
+              },
+            },
     },
     // Outbound requests (back-channel logout) go through an SSRF-protecting dispatcher that refuses
-    // loopback and private addresses; the demo's gateway is on one, so drop it.
+    // loopback and private addresses; the demo's and the tests' gateways are on one, so drop it.
     fetch: (url: string | URL, init: RequestInit & { dispatcher?: unknown }) => {
       const rest: RequestInit & { dispatcher?: unknown } = { ...init };
       delete rest.dispatcher;
@@ -195,55 +262,25 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   };
 
   const provider = new Provider(issuer, configuration);
-  const accountOf = (ctx: KoaContextWithOIDC): string | undefined => {
-    const entities = ctx.oidc?.entities as { Account?: { accountId?: string } } | undefined;
-    return entities?.Account?.accountId;
-  };
-  provider.on('grant.success', (ctx) => {
-    const grantType = ctx.oidc?.params?.grant_type;
-    log.info(grantType === 'refresh_token' ? 'tokens refreshed (refresh token rotated)' : 'tokens issued', {
-      grant: grantType,
-      sub: accountOf(ctx),
-      client_id: ctx.oidc?.client?.clientId,
-    });
-  });
-  provider.on('grant.error', (ctx, err) => {
-    log.warn('token request refused', {
-      grant: ctx.oidc?.params?.grant_type,
-      error: err.error ?? err.message,
-      description: err.error_description,
-    });
-  });
-  provider.on('authorization.error', (...args: unknown[]) => {
-    const err = args[1] as { error?: string; error_description?: string; message?: string } | undefined;
-    log.warn('authorization request refused', {
-      error: err?.error ?? err?.message,
-      description: err?.error_description,
-    });
-  });
-  provider.on('end_session.success', () => log.info('signed out at the IdP (RP-initiated logout)'));
-  provider.on('backchannel.success', (_ctx, client, accountId) => {
-    log.info('back-channel logout delivered', { client_id: client.clientId, sub: accountId });
-  });
-  provider.on('backchannel.error', (_ctx, err, client, accountId) => {
-    log.warn('back-channel logout not delivered', {
-      client_id: client.clientId,
-      sub: accountId,
-      error: err.message,
-      to: options.backchannelLogoutUri,
-    });
-  });
-  provider.on('server_error', (_ctx, err) => log.error('IdP error', { error: err.message }));
-  app.handler = provider.callback();
+  logEvents(provider, log);
+  handler.compose = () => provider.callback();
 
   let stopped = false;
   return {
     issuer,
     port,
+    provider,
+    server,
+    store,
     async stop() {
       if (stopped) return;
       stopped = true;
       await closeNow(server);
     },
   };
+}
+
+async function newSigningKey(): Promise<JWK> {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  return { ...(await exportJWK(privateKey)), kid: 'demo-rs256', alg: 'RS256', use: 'sig' };
 }

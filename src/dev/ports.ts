@@ -46,8 +46,12 @@ export async function assertPortFree(host: string, port: number, variable: strin
   await new Promise<void>((resolve) => probe.close(() => resolve()));
 }
 
-/** A port that was free a moment ago on `host` (for redis-server, which cannot listen on 0 and report). */
-export async function freePort(host: string): Promise<number> {
+/**
+ * A port that was free a moment ago on `host` (listen on 0, read the port, close). Another process may
+ * take it before the caller binds it, so callers that can listen on 0 themselves should; callers that
+ * cannot (redis-server) retry on EADDRINUSE. The demo and the tests share this one.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   const probe = createServer();
   await listen(probe, host, 0, 'port');
   const { port } = probe.address() as AddressInfo;

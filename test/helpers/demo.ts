@@ -80,18 +80,27 @@ export async function startDemo(options: StartDemoOptions = {}): Promise<DemoPro
     await proc.exited;
   };
 
-  const limit = Date.now() + (options.limitMs ?? 45_000);
-  while (!proc.stdout().includes(`Open ${url}/`)) {
-    if (exitCode !== undefined) {
-      throw new Error(
-        `the demo exited (${exitCode}) before it was ready:\n${proc.stdout()}\n${proc.stderr()}`,
-      );
-    }
-    if (Date.now() > limit) {
-      await kill();
-      throw new Error(`the demo was not ready in time:\n${proc.stdout()}\n${proc.stderr()}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  // Ready when it prints the line that invites the user in: awaited on its output, not polled.
+  const ready = await new Promise<'ready' | 'exited' | 'late'>((resolve) => {
+    const limit = setTimeout(() => resolve('late'), options.limitMs ?? 45_000);
+    const check = (): void => {
+      if (!proc.stdout().includes(`Open ${url}/`)) return;
+      clearTimeout(limit);
+      proc.child.stdout!.off('data', check);
+      resolve('ready');
+    };
+    proc.child.stdout!.on('data', check);
+    void proc.exited.then(() => {
+      clearTimeout(limit);
+      resolve('exited');
+    });
+    check();
+  });
+  if (ready === 'exited')
+    throw new Error(`the demo exited (${exitCode}) before it was ready:\n${proc.stdout()}\n${proc.stderr()}`);
+  if (ready === 'late') {
+    await kill();
+    throw new Error(`the demo was not ready in time:\n${proc.stdout()}\n${proc.stderr()}`);
   }
   const redisPort = /redis-server on [^:]+:(\d+)/.exec(proc.stdout())?.[1];
 

@@ -13,6 +13,7 @@ import { startIdp, type IdpClient, type StartIdpOptions, type TestIdp } from './
 import { captureLogs, type CapturedLogs } from './logs.js';
 import { freePort } from './ports.js';
 import { startRedis, type RedisServer } from './redis.js';
+import { waitUntil } from './wait.js';
 
 export const CLIENT_ID = 'bff';
 export const CLIENT_SECRET = 'bff-test-client-secret-0123456789abcdef';
@@ -125,17 +126,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<Redi
 }
 
 /** Cluster and Sentinel clients need a moment (slot map, master lookup) before the first command. */
-async function storeAnswers(gateway: Gateway, limitMs = 10_000): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    try {
-      return await gateway.kv.ping();
-    } catch (err) {
-      if (Date.now() > deadline)
-        throw new Error(`the gateway's Redis did not answer within ${limitMs} ms`, { cause: err });
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+function storeAnswers(gateway: Gateway, limitMs = 10_000): Promise<true> {
+  return waitUntil(
+    "the gateway's Redis to answer",
+    async () => {
+      await gateway.kv.ping();
+      return true as const;
+    },
+    limitMs,
+  );
 }
 
 function writeRoutesFile(routes: Array<Record<string, unknown>>): string {

@@ -84,16 +84,29 @@ function joinPath(base: string | URL, path: string): URL {
 }
 
 /**
+ * A `returnTo` value: a string is percent-encoded into the query (the gateway reads it back as given);
+ * `{ raw }` is put into the query byte for byte, so an attacker's own encoding (`%2F%2F`, `%09`) is
+ * what reaches the gateway.
+ */
+export type ReturnTo = string | { raw: string };
+
+/**
  * GET `${gateway}/auth/login[?returnTo=…]` and return where the gateway sends the browser (the IdP's
  * authorization URL). Throws unless the answer is a 302 with a Location.
  */
 export async function startLogin(
   browser: TestBrowser,
   gatewayBaseUrl: string | URL,
-  returnTo?: string,
+  returnTo?: ReturnTo,
 ): Promise<URL> {
   const url = joinPath(gatewayBaseUrl, '/auth/login');
-  if (returnTo !== undefined) url.searchParams.set('returnTo', returnTo);
+  if (typeof returnTo === 'string') url.searchParams.set('returnTo', returnTo);
+  else if (returnTo !== undefined) {
+    url.search = `?returnTo=${returnTo.raw}`;
+    // The URL parser must not have re-encoded anything: otherwise the case is not the one named.
+    if (url.search !== `?returnTo=${returnTo.raw}`)
+      throw new Error(`the query was normalised to ${url.search}: cannot send ${returnTo.raw} raw`);
+  }
   const res = await browser.fetch(url);
   const body = await res.text();
   const location = res.headers.get('location');
@@ -188,7 +201,7 @@ export async function callback(
 
 export interface LoginOptions {
   login?: string;
-  returnTo?: string;
+  returnTo?: ReturnTo;
   consent?: boolean;
   password?: string;
 }

@@ -79,7 +79,7 @@ export class RawConnection {
   /** The next message from the server, 1xx included. `method`: the request it answers (HEAD has no body). */
   async next(options: { method?: string; timeoutMs?: number } = {}): Promise<RawResponse> {
     const deadline = Date.now() + (options.timeoutMs ?? 5_000);
-    const headEnd = await this.waitUntil(() => this.buffer.indexOf(HEADER_END), deadline, 'response head');
+    const headEnd = await this.awaitData(() => this.buffer.indexOf(HEADER_END), deadline, 'response head');
     const head = this.buffer.subarray(0, headEnd).toString('latin1');
     this.buffer = this.buffer.subarray(headEnd + HEADER_END.length);
     const [statusLine = '', ...lines] = head.split('\r\n');
@@ -119,7 +119,7 @@ export class RawConnection {
 
   /** Everything the server sends until it closes the connection. */
   async readUntilClose(timeoutMs = 5_000): Promise<Buffer> {
-    await this.waitUntil(() => (this.ended ? 0 : -1), Date.now() + timeoutMs, 'the server to close');
+    await this.awaitData(() => (this.ended ? 0 : -1), Date.now() + timeoutMs, 'the server to close');
     const rest = this.buffer;
     this.buffer = Buffer.alloc(0);
     return rest;
@@ -153,13 +153,13 @@ export class RawConnection {
     if (lengths.length === 1) {
       const length = Number(lengths[0]);
       if (!Number.isSafeInteger(length) || length < 0) throw new Error(`bad Content-Length ${lengths[0]}`);
-      await this.waitUntil(() => (this.buffer.length >= length || this.ended ? 0 : -1), deadline, 'body');
+      await this.awaitData(() => (this.buffer.length >= length || this.ended ? 0 : -1), deadline, 'body');
       const body = this.buffer.subarray(0, length);
       this.buffer = this.buffer.subarray(body.length);
       return { body, complete: body.length === length };
     }
     // Neither: the body runs until the server closes.
-    await this.waitUntil(() => (this.ended ? 0 : -1), deadline, 'close-delimited body');
+    await this.awaitData(() => (this.ended ? 0 : -1), deadline, 'close-delimited body');
     const body = this.buffer;
     this.buffer = Buffer.alloc(0);
     return { body, complete: true };
@@ -168,7 +168,7 @@ export class RawConnection {
   private async readChunked(deadline: number): Promise<{ body: Buffer; complete: boolean }> {
     const parts: Buffer[] = [];
     for (;;) {
-      const lineEnd = await this.waitUntil(() => this.endOr(this.buffer.indexOf(CRLF)), deadline, 'chunk');
+      const lineEnd = await this.awaitData(() => this.endOr(this.buffer.indexOf(CRLF)), deadline, 'chunk');
       if (lineEnd === -2) return { body: Buffer.concat(parts), complete: false };
       const sizeText = this.buffer.subarray(0, lineEnd).toString('latin1').split(';')[0]!.trim();
       if (!/^[0-9a-fA-F]+$/.test(sizeText))
@@ -178,13 +178,13 @@ export class RawConnection {
       if (size === 0) {
         // Trailer section, up to the empty line.
         for (;;) {
-          const end = await this.waitUntil(() => this.endOr(this.buffer.indexOf(CRLF)), deadline, 'trailer');
+          const end = await this.awaitData(() => this.endOr(this.buffer.indexOf(CRLF)), deadline, 'trailer');
           if (end === -2) return { body: Buffer.concat(parts), complete: false };
           this.buffer = this.buffer.subarray(end + 2);
           if (end === 0) return { body: Buffer.concat(parts), complete: true };
         }
       }
-      const have = await this.waitUntil(
+      const have = await this.awaitData(
         () => (this.buffer.length >= size + 2 ? 0 : this.ended ? -2 : -1),
         deadline,
         'chunk data',
@@ -205,7 +205,7 @@ export class RawConnection {
   }
 
   /** Waits until `probe` returns something other than -1 (-2 included: the caller handles it). */
-  private async waitUntil(probe: () => number, deadline: number, what: string): Promise<number> {
+  private async awaitData(probe: () => number, deadline: number, what: string): Promise<number> {
     for (;;) {
       const found = probe();
       if (found !== -1) return found;

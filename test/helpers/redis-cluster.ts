@@ -10,8 +10,8 @@
  * joins them and the helper waits until every node reports `cluster_state:ok`. As in redis.ts, a
  * process 'exit' hook SIGKILLs whatever is left if the test run dies before afterAll.
  *
- * The process plumbing (`spawnRedisProcess`, `waitUntil`, …) lives in redis-process.ts, shared with
- * redis.ts and redis-sentinel.ts; it is re-exported here for existing importers.
+ * The process plumbing (`spawnRedisProcess`, …) lives in redis-process.ts, shared with redis.ts and
+ * redis-sentinel.ts, and `waitUntil` in wait.ts; they are re-exported here for existing importers.
  */
 import { join } from 'node:path';
 import { Cluster, type Redis } from 'ioredis';

@@ -209,39 +209,8 @@ export function assertionClient(port: number): Redis {
   return client;
 }
 
-/**
- * Polls `check` (short awaits, never a fixed sleep) until it returns a value other than
- * undefined/false, and returns that value; throws naming `what` after `limitMs`, also when a
- * single check hangs.
- */
-export async function waitUntil<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  limitMs = 15_000,
-  intervalMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  let last: unknown;
-  for (;;) {
-    let timer: NodeJS.Timeout | undefined;
-    const hung = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error('check still pending')), Math.max(deadline - Date.now(), 1));
-    });
-    try {
-      const value = await Promise.race([check(), hung]);
-      if (value !== undefined && value !== false) return value;
-    } catch (err) {
-      last = err;
-    } finally {
-      clearTimeout(timer);
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out after ${limitMs} ms waiting for ${what}${last instanceof Error ? ` (last error: ${last.message})` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+// The one poll helper of the tests; re-exported here for the Redis helpers that import it from this module.
+export { waitUntil } from './wait.js';
 
 /** Runs a command to completion; rejects with its output on a non-zero exit. */
 export function run(command: string, args: string[], limitMs = 20_000): Promise<string> {

@@ -18,9 +18,9 @@ afterAll(async () => {
 });
 beforeEach(() => upstream.reset());
 
-/** Resolves once the gateway has logged a line matching `test` (its logs are captured in memory). */
+/** Resolves once the gateway has logged a line matching `test` (awaited on the captured log stream). */
 async function logged(test: (line: Record<string, unknown>) => boolean): Promise<void> {
-  while (!stack.logs.json().some(test)) await new Promise((r) => setTimeout(r, 5));
+  await stack.logs.waitFor(test);
 }
 
 it('a browser that leaves while its session is being read never reaches the upstream', async () => {

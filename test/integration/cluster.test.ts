@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signIn, startStack, type Stack } from '../helpers/gateway.js';
 import { callback, completeAtIdp, startLogin } from '../helpers/login.js';
-import { startRedisCluster, type RedisClusterServer } from '../helpers/redis-cluster.js';
+import { startRedisCluster, waitUntil, type RedisClusterServer } from '../helpers/redis-cluster.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
 let upstream: Upstream;
@@ -29,6 +29,52 @@ beforeEach(() => {
   upstream.reset();
   stack.idp.resetCounts();
 });
+
+/** Every key on every master with its serialized value (DUMP), to see what a step created or rewrote. */
+async function snapshot(): Promise<Map<string, string>> {
+  const values = new Map<string, string>();
+  for (const entry of await cluster.dumpAll()) {
+    const node = cluster.nodes.find((n) => n.port === entry.port)!;
+    const value = await node.client.dumpBuffer(entry.key);
+    if (value) values.set(entry.key, value.toString('base64'));
+  }
+  return values;
+}
+
+async function keySet(): Promise<Set<string>> {
+  return new Set((await cluster.dumpAll()).map((e) => e.key));
+}
+
+function difference(after: Iterable<string>, before: { has(key: string): boolean }): string[] {
+  return [...after].filter((key) => !before.has(key));
+}
+
+/**
+ * Signs `login` in, then catches its refresh in flight (the IdP holds the token request): the key that
+ * appears then is the lock, the one left after it is the grace entry, the one rewritten is the session.
+ */
+async function keysOfOneSession(login: string) {
+  const user = await signIn(stack, login);
+  await user.expireAccessToken();
+  const before = await snapshot();
+  const gate = stack.idp.holdTokenRequests();
+  const request = user.api('/api/refresh-now');
+  let during: Map<string, string>;
+  try {
+    await waitUntil('the refresh to reach the IdP', async () => gate.held() === 1);
+    during = await snapshot();
+  } finally {
+    gate.release();
+  }
+  expect((await request).status).toBe(200);
+  const after = await snapshot();
+  return {
+    sid: user.sid,
+    lock: difference(during.keys(), before),
+    grace: difference(after.keys(), before),
+    rewritten: [...after.keys()].filter((key) => before.has(key) && before.get(key) !== after.get(key)),
+  };
+}
 
 describe('the gateway on a Redis Cluster', () => {
   it('is configured for the cluster, not a single Redis', async () => {
@@ -67,20 +113,30 @@ describe('the gateway on a Redis Cluster', () => {
     expect(record.tokens.refreshToken).not.toBe(spent);
     expect(new Set(upstream.bearerTokens())).toEqual(new Set([record.tokens.accessToken]));
 
-    // The lock was released; the grace entry of the spent refresh token lives next to the session.
-    const { keys } = stack.gateway;
-    expect(await cluster.client.exists(keys.refreshLock(alice.sid))).toBe(0);
-    const grace = keys.refreshGrace(alice.sid, spent);
+    // The grace entry of the spent refresh token is there (where its keys live: see the key layout test).
+    const grace = stack.gateway.keys.refreshGrace(alice.sid, spent);
     expect(await cluster.client.pttl(grace)).toBeGreaterThan(0);
-    const slot = await cluster.keyslot(keys.session(alice.sid));
-    expect(await cluster.keyslot(keys.refreshLock(alice.sid))).toBe(slot);
-    expect(await cluster.keyslot(grace)).toBe(slot);
   });
 
-  it('key layout: every key has a TTL, a session shares its slot with its lock and grace keys, sessions spread over the masters', async () => {
-    // Ten logins in parallel: the chance that all ten sessions land on one of three masters is 3/3^10.
-    const users = await Promise.all(Array.from({ length: 10 }, (_, i) => signIn(stack, `user${i}`)));
-    const { keys } = stack.gateway;
+  it('key layout: every key has a TTL, the keys of one session share a slot, sessions spread over the masters', async () => {
+    // Ten sessions: the chance that all ten land on one of three masters is 3/3^10. The keys of each
+    // are found in the cluster (what its sign-in and refresh created or rewrote), never built by name.
+    const masters = new Set<number>();
+    for (let i = 0; i < 10; i++) {
+      const keys = await keysOfOneSession(`user${i}`);
+      expect(keys.lock, 'a refresh in flight holds one new key (its lock)').toHaveLength(1);
+      expect(keys.grace, 'a finished refresh leaves one new key (its grace entry)').toHaveLength(1);
+      expect(keys.rewritten, 'a refresh rewrites one existing key (the session)').toHaveLength(1);
+      const slots = new Set<number>();
+      for (const key of [...keys.lock, ...keys.grace, ...keys.rewritten])
+        slots.add(await cluster.keyslot(key));
+      expect(slots.size, `slots of ${[...keys.lock, ...keys.grace, ...keys.rewritten].join(', ')}`).toBe(1);
+      const session = (await cluster.dumpAll()).find((e) => e.key === keys.rewritten[0])!;
+      masters.add(session.port);
+      // No key carries the session id itself.
+      expect((await cluster.dumpAll()).some((e) => e.key.includes(keys.sid))).toBe(false);
+    }
+    expect(masters.size).toBeGreaterThan(1);
 
     const dump = await cluster.dumpAll();
     expect(dump.length).toBeGreaterThan(10);
@@ -89,25 +145,16 @@ describe('the gateway on a Redis Cluster', () => {
       expect(entry.ttlMs, `${entry.key} has no TTL`).toBeGreaterThan(0);
     }
 
-    const holders = new Set<number>();
-    for (const user of users) {
-      const sessionKey = keys.session(user.sid);
-      const entry = dump.find((e) => e.key === sessionKey);
-      expect(entry, `session key of ${user.sid.slice(0, 4)}…`).toBeDefined();
-      holders.add(entry!.port);
-      const slot = await cluster.keyslot(sessionKey);
-      expect(entry!.slot).toBe(slot);
-      expect(await cluster.keyslot(keys.refreshLock(user.sid))).toBe(slot);
-      expect(await cluster.keyslot(keys.refreshGrace(user.sid, 'any-refresh-token'))).toBe(slot);
-      // No key carries the session id itself.
-      expect(dump.some((e) => e.key.includes(user.sid))).toBe(false);
-    }
-    expect(holders.size).toBeGreaterThan(1);
-
-    // A pending login and its browser's index share a slot too (they are written by one script).
-    expect(await cluster.keyslot(keys.pendingLogin('browser-1', 'state-1'))).toBe(
-      await cluster.keyslot(keys.pendingLoginIndex('browser-1')),
-    );
+    // A pending login and its browser's index share a slot (one script writes both): the keys a login
+    // start created and its callback removed.
+    const browser = stack.browser();
+    const before = await keySet();
+    const start = await startLogin(browser, stack.baseUrl);
+    const started = new Set(difference(await keySet(), before));
+    expect((await callback(browser, await completeAtIdp(browser, start, 'alice'))).response.status).toBe(200);
+    const pending = difference(started, await keySet());
+    expect(pending.length, 'a pending login and its index').toBe(2);
+    expect(new Set(await Promise.all(pending.map((key) => cluster.keyslot(key)))).size).toBe(1);
   });
 
   it('pending logins: the eviction script touches several keys of one slot; a sixth start evicts the oldest', async () => {

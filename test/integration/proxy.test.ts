@@ -194,11 +194,11 @@ describe('refusals, in the contract order', () => {
   });
 
   it('upstream slower than the route timeout: 504 gateway_timeout', async () => {
-    const started = Date.now();
-    const res = await alice.api('/api/slow?ms=5000');
+    // The upstream would answer only after the test's own time limit: any answer is the route timeout's.
+    const res = await alice.api('/api/slow?ms=600000');
     expect(res.status).toBe(504);
     expect(await res.json()).toEqual({ error: 'gateway_timeout', message: expect.any(String) });
-    expect(Date.now() - started).toBeLessThan(4000);
+    expect(upstream.requests.map((r) => r.url)).toEqual(['/slow?ms=600000']);
   });
 
   it('an upstream error status passes through untouched', async () => {
@@ -316,14 +316,19 @@ describe('streaming', () => {
     const res = await alice.api('/live/sse');
     expect(res.status).toBe(200);
     const reader = res.body!.getReader();
-    await reader.read();
-    const stillOpen = await Promise.race([
-      reader.read().then(() => 'ended'),
-      new Promise((r) => setTimeout(() => r('open'), 1500)),
-    ]);
-    expect(stillOpen).toBe('open');
+    expect(Buffer.from((await reader.read()).value!).toString()).toBe('data: first\n\n');
+    // A request on the same route started after the stream: its 504 proves the stream's own timeout
+    // has run out too (no clock in the test), and only then does the upstream send its last event.
+    const later = await alice.api('/live/slow?ms=600000');
+    expect(later.status).toBe(504);
     upstream.releaseSse();
-    await reader.cancel();
+    let rest = '';
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      rest += Buffer.from(chunk.value).toString();
+    }
+    expect(rest).toBe('data: last\n\n');
   });
 });
 
@@ -357,14 +362,13 @@ describe('connections and sessions on the hot path', () => {
 });
 
 describe('store outage on the proxy path', () => {
-  it('Redis unresponsive: 503 session_store_unavailable within a few seconds; the process stays up; then served again', async () => {
+  it('Redis unresponsive: 503 session_store_unavailable (a command timeout, not a hang); the process stays up; then served again', async () => {
     stack.redis.pause();
     try {
-      const started = Date.now();
+      // Redis never answers while paused: any answer at all comes from the gateway's command timeout.
       const res = await alice.api('/api/x');
       expect(res.status).toBe(503);
       expect(await res.json()).toEqual({ error: 'session_store_unavailable', message: expect.any(String) });
-      expect(Date.now() - started).toBeLessThan(4000);
       expect(upstream.requests).toHaveLength(0);
       expect((await fetch(`${stack.baseUrl}/healthz`)).status).toBe(200);
     } finally {

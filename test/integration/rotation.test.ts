@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStoredSession } from '../../src/session/stored-session.js';
 import { signIn, startStack, type Stack } from '../helpers/gateway.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 
@@ -50,14 +51,25 @@ describe('key rotation: the first key signs and encrypts, every key verifies and
       `Bearer ${(await alice.record()).tokens.accessToken}`,
     );
 
-    // New sessions are sealed with the new key only: a gateway that knows only the old one cannot read them.
+    // New sessions are sealed with the new key only. The gateway that checks it knows both session
+    // secrets (so the cookie's signature is not what refuses it) but only the old encryption key.
     const bob = await signIn(rotated, 'bob');
-    expect((await fetch(`${before.baseUrl}/auth/session`, { headers: { cookie: bob.cookie } })).status).toBe(
-      401,
-    );
-    expect((await fetch(`${rotated.baseUrl}/auth/session`, { headers: { cookie: bob.cookie } })).status).toBe(
-      200,
-    );
+    const oldKeyOnly = await restartedWith({
+      SESSION_SECRET: `${NEW_SECRET},${OLD_SECRET}`,
+      TOKEN_ENCRYPTION_KEY: OLD_KEY,
+    });
+    const stored = (await before.redis.client.getBuffer(rotated.gateway.keys.session(bob.sid)))!;
+    expect(stored).not.toBeNull();
+    expect(openStoredSession(oldKeyOnly.gateway.vault, bob.sid, stored)).toBeUndefined();
+    expect(openStoredSession(rotated.gateway.vault, bob.sid, stored)?.sub).toBe('bob');
+    const session = (stack: Stack) =>
+      fetch(`${stack.baseUrl}/auth/session`, { headers: { cookie: bob.cookie } });
+    expect((await session(oldKeyOnly)).status).toBe(401);
+    expect((await session(rotated)).status).toBe(200);
+    // ...while alice's session, sealed with the old key, is still read there.
+    expect(
+      (await fetch(`${oldKeyOnly.baseUrl}/auth/session`, { headers: { cookie: alice.cookie } })).status,
+    ).toBe(200);
   });
 
   it('once the old secret and key are removed, old sessions are no longer accepted', async () => {
