@@ -7,13 +7,19 @@ import type { SessionRefresher } from '../session/refresh/session-refresher.js';
 import { readSessionId } from '../session/session-cookie.js';
 import type { LoadedSession, SessionRecords } from '../session/session-records.js';
 
+type SessionSettings = Pick<
+  GatewayConfig['session'],
+  'cookieName' | 'secrets' | 'idleTimeoutMs' | 'maxAgeMs'
+>;
+
 /**
  * Session and token decisions for a proxied request, shared by HTTP requests and WebSocket upgrades:
  * request -> session -> fresh token -> the token the upstream gets.
  */
 export class UpstreamAccess {
   constructor(
-    private readonly config: GatewayConfig,
+    /** The session cookie (name, signing secrets) and the lifetimes the idle slide follows. */
+    private readonly settings: SessionSettings,
     private readonly records: SessionRecords,
     private readonly refresher: Pick<SessionRefresher, 'fresh'>,
     private readonly clientCredentials: ClientCredentials,
@@ -26,7 +32,7 @@ export class UpstreamAccess {
    */
   async session(req: IncomingMessage, route: RouteConfig): Promise<LoadedSession | undefined> {
     if (route.token !== 'user' && route.token !== 'optional') return undefined;
-    const { cookieName, secrets } = this.config.session;
+    const { cookieName, secrets } = this.settings;
     const sid = readSessionId(req, cookieName, secrets);
     const loaded = sid === undefined ? null : await this.records.read(sid);
     if (!loaded) {
@@ -34,8 +40,8 @@ export class UpstreamAccess {
       return undefined;
     }
     const now = Date.now();
-    if (!shouldSlide(loaded.record, now, this.config.session)) return loaded;
-    return (await this.records.replace(loaded, slid(loaded.record, now, this.config.session))) ?? loaded;
+    if (!shouldSlide(loaded.record, now, this.settings)) return loaded;
+    return (await this.records.replace(loaded, slid(loaded.record, now, this.settings))) ?? loaded;
   }
 
   fresh(session: LoadedSession): Promise<LoadedSession> {

@@ -6,13 +6,14 @@ import type { SealedSessionStore } from './session-store.js';
 
 /** express-session wired for the gateway: sessions are created only at login, never touched on read. */
 export function sessionMiddleware(
-  config: GatewayConfig,
+  /** Only the signing secrets: the cookie's name and attributes come from `cookies`. */
+  settings: Pick<GatewayConfig['session'], 'secrets'>,
   store: SealedSessionStore,
   cookies: CookieRules,
 ): RequestHandler {
   return session({
     name: cookies.sessionCookieName,
-    secret: config.session.secrets,
+    secret: settings.secrets,
     store,
     resave: false,
     saveUninitialized: false,

@@ -5,8 +5,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createGateway, type Gateway } from '../../src/app.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
+import type { GatewayConfig } from '../../src/config/types.js';
+import { buildGatewayParts, type GatewayParts } from '../../src/gateway-parts.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { TestBrowser } from './browser.js';
 import { startIdp, type IdpClient, type StartIdpOptions, type TestIdp } from './idp.js';
@@ -49,7 +51,12 @@ export interface Stack<R extends RedisServer | undefined = RedisServer> {
   /** undefined with `redisEnv` (the caller owns that Redis). */
   redis: R;
   idp: TestIdp;
+  /** What main.ts gets: `app`, `listen`, `close`. */
   gateway: Gateway;
+  /** The gateway's parts, built here and handed to createGateway: the store, its keys, the vault, ... */
+  parts: GatewayParts;
+  /** The config the gateway was built from (`env` loaded). */
+  config: GatewayConfig;
   logs: CapturedLogs;
   env: Record<string, string>;
   /** Added to the gateway's clock (login expiry). */
@@ -99,20 +106,24 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<Redi
   const logs = captureLogs();
   const clock = { offsetMs: 0 };
   const config = loadConfig(env);
-  const gateway = createGateway(config, {
+  const gatewayOptions: GatewayOptions = {
     logger: createLogger(config.logLevel, logs.stream),
     now: () => Date.now() + clock.offsetMs,
     ...(options.loginRateLimit !== undefined ? { loginRateLimit: options.loginRateLimit } : {}),
-  });
+  };
+  const parts = buildGatewayParts(config, gatewayOptions);
+  const gateway = createGateway(config, gatewayOptions, parts);
   await gateway.listen();
-  if (!options.skipReadyWait) await gateway.idp.whenReady();
-  if (options.redisEnv && !options.skipReadyWait) await storeAnswers(gateway);
+  if (!options.skipReadyWait) await parts.idp.whenReady();
+  if (options.redisEnv && !options.skipReadyWait) await storeAnswers(parts);
 
   return {
     baseUrl,
     redis,
     idp,
     gateway,
+    parts,
+    config,
     logs,
     env,
     clock,
@@ -126,11 +137,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack<Redi
 }
 
 /** Cluster and Sentinel clients need a moment (slot map, master lookup) before the first command. */
-function storeAnswers(gateway: Gateway, limitMs = 10_000): Promise<true> {
+function storeAnswers(parts: GatewayParts, limitMs = 10_000): Promise<true> {
   return waitUntil(
     "the gateway's Redis to answer",
     async () => {
-      await gateway.kv.ping();
+      await parts.stores.kv.ping();
       return true as const;
     },
     limitMs,
@@ -170,7 +181,7 @@ export async function signIn(stack: Stack<RedisServer | undefined>, login = 'ali
   if (result.callbackResponse.status !== 200) throw new Error(`login failed: ${result.callbackBody}`);
   const sid = sessionIdFromCookie(browser.jar.get(stack.baseUrl, 'bff-session')!);
   const read = async () => {
-    const loaded = await stack.gateway.records.read(sid);
+    const loaded = await stack.parts.records.read(sid);
     if (!loaded) throw new Error('session not stored');
     return loaded;
   };
@@ -182,7 +193,7 @@ export async function signIn(stack: Stack<RedisServer | undefined>, login = 'ali
     async expireAccessToken() {
       const loaded = await read();
       const now = Date.now();
-      const ok = await stack.gateway.records.replace(loaded, {
+      const ok = await stack.parts.records.replace(loaded, {
         ...loaded.record,
         accessTokenIssuedAt: now - 61_000,
         accessTokenExpiresAt: now - 1_000,

@@ -62,7 +62,7 @@ beforeAll(async () => {
   });
   host = new URL(stack.baseUrl).host;
   client = new RawClient(Number(new URL(stack.baseUrl).port));
-  pending = new PendingLogins(stack.gateway.stores.pendingLogins, stack.gateway.vault, stack.gateway.keys);
+  pending = new PendingLogins(stack.parts.stores.pendingLogins, stack.parts.vault, stack.parts.keys);
   users = [];
   secrets = [SESSION_SECRET, CLIENT_SECRET];
   for (const login of ['alice', 'bob']) {
@@ -113,8 +113,7 @@ async function runBatch(
 }
 
 async function expectUsersSignedIn(): Promise<void> {
-  for (const u of users)
-    expect(await stack.redis.client.exists(stack.gateway.keys.session(u.who.sid))).toBe(1);
+  for (const u of users) expect(await stack.redis.client.exists(stack.parts.keys.session(u.who.sid))).toBe(1);
 }
 
 function answered(res: RawResponse | 'closed', what: string): RawResponse {
@@ -541,7 +540,7 @@ describe('adversarial corpus: /auth', () => {
           expect(res.status, `${what} -> ${res.status} ${res.text}`).toBe(
             legit && envelope === 'form' ? 200 : 400,
           );
-        expect(await stack.redis.client.exists(stack.gateway.keys.session(u.who.sid)), what).toBe(1);
+        expect(await stack.redis.client.exists(stack.parts.keys.session(u.who.sid)), what).toBe(1);
       },
     );
     await runBatch('backchannel', 1200, property);
@@ -585,7 +584,7 @@ describe('adversarial corpus: /auth', () => {
         expect(res.status, `${what} -> ${res.text}`).toBe(403);
         expect(errorCode(res), what).toBe('csrf_required');
         expect(res.values('set-cookie').join(' '), what).not.toMatch(/bff-session=;/);
-        expect(await stack.redis.client.exists(stack.gateway.keys.session(u.who.sid)), what).toBe(1);
+        expect(await stack.redis.client.exists(stack.parts.keys.session(u.who.sid)), what).toBe(1);
       },
     );
     await runBatch('logout-csrf', 300, property);

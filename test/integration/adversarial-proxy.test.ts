@@ -109,8 +109,7 @@ async function checkBatch(
   const logins = await keyCount('bff:*:login:*');
   if (startedLogins === 0) expect(logins).toBe(before.logins);
   else expect(logins - before.logins).toBeLessThanOrEqual(startedLogins);
-  for (const u of users)
-    expect(await stack.redis.client.exists(stack.gateway.keys.session(u.who.sid))).toBe(1);
+  for (const u of users) expect(await stack.redis.client.exists(stack.parts.keys.session(u.who.sid))).toBe(1);
 }
 
 async function snapshot(): Promise<{ sessions: number; logins: number }> {

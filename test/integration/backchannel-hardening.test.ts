@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 async function sessionAlive(user: SignedIn): Promise<boolean> {
-  return (await stack.redis.client.exists(stack.gateway.keys.session(user.sid))) === 1;
+  return (await stack.redis.client.exists(stack.parts.keys.session(user.sid))) === 1;
 }
 
 function post(token: string): Promise<Response> {

@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 async function sessionAlive(user: SignedIn): Promise<boolean> {
-  return (await stack.redis.client.exists(stack.gateway.keys.session(user.sid))) === 1;
+  return (await stack.redis.client.exists(stack.parts.keys.session(user.sid))) === 1;
 }
 
 function post(
@@ -83,7 +83,7 @@ describe('back-channel logout from the real IdP', () => {
     await closed;
     // The index entries went with it.
     expect(
-      await stack.redis.client.exists(stack.gateway.keys.sessionsByIdpSid(stack.idp.issuer, record.idpSid!)),
+      await stack.redis.client.exists(stack.parts.keys.sessionsByIdpSid(stack.idp.issuer, record.idpSid!)),
     ).toBe(0);
   });
 });

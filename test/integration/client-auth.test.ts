@@ -156,7 +156,7 @@ describe('private_key_jwt', () => {
           ...(name.includes('OIDC_CLIENT_KEY_ID') ? { OIDC_CLIENT_KEY_ID: kid } : {}),
         },
       );
-      expect(stack.gateway.config.oidc.clientAuth).toBe('private_key_jwt');
+      expect(stack.config.oidc.clientAuth).toBe('private_key_jwt');
 
       await everyClientAuthenticatedCall(stack);
 

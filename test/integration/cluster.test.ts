@@ -79,7 +79,7 @@ async function keysOfOneSession(login: string) {
 describe('the gateway on a Redis Cluster', () => {
   it('is configured for the cluster, not a single Redis', async () => {
     expect(stack.env.REDIS_URL).toBeUndefined();
-    expect(stack.gateway.config.redis.mode).toBe('cluster');
+    expect(stack.config.redis.mode).toBe('cluster');
     const ready = await fetch(`${stack.baseUrl}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ ready: true, checks: { store: 'ok' } });
@@ -87,7 +87,7 @@ describe('the gateway on a Redis Cluster', () => {
 
   it('login, /auth/session and a proxied call carrying the access token', async () => {
     const alice = await signIn(stack, 'alice');
-    expect(await cluster.client.exists(stack.gateway.keys.session(alice.sid))).toBe(1);
+    expect(await cluster.client.exists(stack.parts.keys.session(alice.sid))).toBe(1);
 
     const session = await alice.api('/auth/session');
     expect(session.status).toBe(200);
@@ -114,7 +114,7 @@ describe('the gateway on a Redis Cluster', () => {
     expect(new Set(upstream.bearerTokens())).toEqual(new Set([record.tokens.accessToken]));
 
     // The grace entry of the spent refresh token is there (where its keys live: see the key layout test).
-    const grace = stack.gateway.keys.refreshGrace(alice.sid, spent);
+    const grace = stack.parts.keys.refreshGrace(alice.sid, spent);
     expect(await cluster.client.pttl(grace)).toBeGreaterThan(0);
   });
 
@@ -179,7 +179,7 @@ describe('the gateway on a Redis Cluster', () => {
 
   it('logout deletes the session key from its master; the cookie no longer signs in', async () => {
     const alice = await signIn(stack, 'alice');
-    const key = stack.gateway.keys.session(alice.sid);
+    const key = stack.parts.keys.session(alice.sid);
     expect(await cluster.client.exists(key)).toBe(1);
 
     const res = await alice.api('/auth/logout', { method: 'POST' });

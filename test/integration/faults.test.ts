@@ -88,7 +88,7 @@ describe('faults: every answer is a contract answer, and no session is lost or c
     await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200);
 
     stack.idp.setHanging(true);
-    const lockKey = stack.gateway.keys.refreshLock(alice.sid);
+    const lockKey = stack.parts.keys.refreshLock(alice.sid);
     const pending = fetch(`http://127.0.0.1:${port}/api/x`, {
       headers: { cookie: alice.cookie, 'x-csrf': '1' },
     }).catch(() => 'died');

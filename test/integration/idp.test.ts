@@ -37,8 +37,8 @@ describe('any OpenID Provider by configuration', () => {
     const authorize = await startLogin(browser, s.baseUrl);
     const state = authorize.searchParams.get('state')!;
     const loginId = browser.jar.get(s.baseUrl, 'bff-login')!;
-    const raw = await s.redis.client.get(s.gateway.keys.pendingLogin(loginId, state));
-    const pending = JSON.parse(s.gateway.vault.open(raw!, `${loginId}.${state}`, 'pending-login')!) as {
+    const raw = await s.redis.client.get(s.parts.keys.pendingLogin(loginId, state));
+    const pending = JSON.parse(s.parts.vault.open(raw!, `${loginId}.${state}`, 'pending-login')!) as {
       codeVerifier: string;
     };
     expect(pending.codeVerifier).toMatch(/^[A-Za-z0-9_-]{43,128}$/);
@@ -63,13 +63,13 @@ describe('any OpenID Provider by configuration', () => {
     const browser = s.browser();
     await loginThroughIdp(browser, s.baseUrl);
     const sid = sessionIdFromCookie(browser.jar.get(s.baseUrl, 'bff-session')!);
-    const rt = (await s.gateway.records.read(sid))!.record.tokens.refreshToken!;
+    const rt = (await s.parts.records.read(sid))!.record.tokens.refreshToken!;
     const res = await browser.fetch(`${s.baseUrl}/auth/logout`, {
       method: 'POST',
       headers: { 'x-csrf': '1' },
     });
     expect(res.status).toBe(200);
-    expect(await s.redis.client.exists(s.gateway.keys.session(sid))).toBe(0);
+    expect(await s.redis.client.exists(s.parts.keys.session(sid))).toBe(0);
     expect((await s.idp.introspect(rt, CLIENT_ID, CLIENT_SECRET)).active).toBe(true);
   });
 
@@ -88,7 +88,7 @@ describe('any OpenID Provider by configuration', () => {
     } finally {
       s.idp.setDown(false);
     }
-    await again.gateway.idp.whenReady();
+    await again.parts.idp.whenReady();
     expect((await fetch(`${again.baseUrl}/readyz`)).status).toBe(200);
     expect((await fetch(`${again.baseUrl}/auth/login`, { redirect: 'manual' })).status).toBe(302);
     const retries = again.logs.json().filter((l) => l.msg === 'OpenID Provider discovery failed; retrying');

@@ -32,7 +32,7 @@ async function storedSession(browser: TestBrowser) {
   const cookie = sessionCookie(browser);
   if (!cookie) throw new Error('no session cookie');
   const sid = sessionIdFromCookie(cookie);
-  const loaded = await stack.gateway.records.read(sid);
+  const loaded = await stack.parts.records.read(sid);
   if (!loaded) throw new Error('no stored session');
   const t = loaded.record.tokens;
   for (const v of [t.accessToken, t.refreshToken, t.idToken, sid, cookie]) if (v) secrets.add(v);
@@ -152,7 +152,7 @@ describe('login: Authorization Code + PKCE + OIDC', () => {
     const browser = stack.browser();
     await loginThroughIdp(browser, stack.baseUrl);
     const { sid } = await storedSession(browser);
-    const key = stack.gateway.keys.session(sid);
+    const key = stack.parts.keys.session(sid);
     const before = await stack.redis.client.pttl(key);
     // Every write Redis executed, also those inside a script (a slide is a compare-and-set EVAL).
     const writes = await recordWrites(stack.redis.port);
@@ -313,8 +313,8 @@ describe('sessions', () => {
     await storedSession(browser);
     for (const old of held) expect(second).not.toBe(old);
     expect(secondSid).not.toBe(firstSid);
-    expect(await stack.redis.client.exists(stack.gateway.keys.session(firstSid))).toBe(0);
-    expect(await stack.redis.client.exists(stack.gateway.keys.session(secondSid))).toBe(1);
+    expect(await stack.redis.client.exists(stack.parts.keys.session(firstSid))).toBe(0);
+    expect(await stack.redis.client.exists(stack.parts.keys.session(secondSid))).toBe(1);
   });
 
   it('two logins started in parallel in one browser (two tabs) both succeed', async () => {
@@ -351,7 +351,7 @@ describe('logout', () => {
     const browser = stack.browser();
     await loginThroughIdp(browser, stack.baseUrl);
     const { sid, record } = await storedSession(browser);
-    const key = stack.gateway.keys.session(sid);
+    const key = stack.parts.keys.session(sid);
     expect(await stack.redis.client.exists(key)).toBe(1);
     expect((await stack.idp.introspect(record.tokens.refreshToken!, CLIENT_ID, CLIENT_SECRET)).active).toBe(
       true,
@@ -414,7 +414,7 @@ describe('logout', () => {
       expect(res.headers.get('cache-control')).toBe('no-store');
       expect(await res.json()).toEqual({ error: 'csrf_required', message: expect.any(String) });
     }
-    expect(await stack.redis.client.exists(stack.gateway.keys.session(sid))).toBe(1);
+    expect(await stack.redis.client.exists(stack.parts.keys.session(sid))).toBe(1);
   });
 });
 
@@ -441,20 +441,20 @@ describe('at rest', () => {
       expect(entry.ttlMs, entry.key).toBeGreaterThan(0);
     }
     // The session key lives exactly until the idle end (30 min).
-    const ttl = dump.find((e) => e.key === stack.gateway.keys.session(sid))!.ttlMs;
+    const ttl = dump.find((e) => e.key === stack.parts.keys.session(sid))!.ttlMs;
     expect(ttl).toBeGreaterThan(29 * 60_000);
     expect(ttl).toBeLessThanOrEqual(30 * 60_000);
 
     // An attacker with the dump and the gateway's configuration (its vault) but not the cookie:
-    const key = stack.gateway.keys.session(sid);
+    const key = stack.parts.keys.session(sid);
     const raw = (await stack.redis.client.getBuffer(key))!;
     const hashInKey = /\{([^}]+)\}/.exec(key)![1]!;
     for (const guess of ['', key, hashInKey, 'alice', CLIENT_SECRET]) {
-      expect(stack.gateway.vault.openBytes(raw, guess, 'session')).toBeUndefined();
-      expect(openStoredSession(stack.gateway.vault, guess, raw)).toBeUndefined();
+      expect(stack.parts.vault.openBytes(raw, guess, 'session')).toBeUndefined();
+      expect(openStoredSession(stack.parts.vault, guess, raw)).toBeUndefined();
     }
     // ...while the browser's cookie opens it (so the test above is not vacuous).
-    expect(openStoredSession(stack.gateway.vault, sid, raw)?.tokens.accessToken).toBe(
+    expect(openStoredSession(stack.parts.vault, sid, raw)?.tokens.accessToken).toBe(
       record.tokens.accessToken,
     );
   });

@@ -42,10 +42,10 @@ async function refreshAtIdp(refreshToken: string): Promise<string> {
  * stored record (exactly as the gateway's refresher writes), to be run when `rotate()` is called.
  */
 async function prepareRotation(user: SignedIn): Promise<{ rotate: () => Promise<boolean>; newRt: string }> {
-  const loaded = (await stack.gateway.records.read(user.sid))!;
+  const loaded = (await stack.parts.records.read(user.sid))!;
   const newRt = await refreshAtIdp(loaded.record.tokens.refreshToken!);
   const rotated = { ...loaded.record, tokens: { ...loaded.record.tokens, refreshToken: newRt } };
-  return { newRt, rotate: async () => (await stack.gateway.records.replace(loaded, rotated)) !== null };
+  return { newRt, rotate: async () => (await stack.parts.records.replace(loaded, rotated)) !== null };
 }
 
 function logout(user: SignedIn): Promise<Response> {
@@ -62,7 +62,7 @@ describe('logout racing a refresh on another instance', () => {
     const res = await logout(user);
     expect(res.status).toBe(200);
     expect(stack.idp.revokedTokens).toEqual([newRt]);
-    expect(await stack.redis.client.exists(stack.gateway.keys.session(user.sid))).toBe(0);
+    expect(await stack.redis.client.exists(stack.parts.keys.session(user.sid))).toBe(0);
   });
 
   it('a rotation landing while the logout is under way: the refresh token revoked is the last stored', async () => {
@@ -73,8 +73,8 @@ describe('logout racing a refresh on another instance', () => {
     // The other instance's write lands at the latest moment it can: right after a read of the session
     // (a read-then-delete logout would still delete, and revoke what it read), or, for an atomic
     // read-and-delete, just before it (after it, the compare-and-set is refused: the key is gone).
-    const kv = stack.gateway.kv;
-    const sessionKey = stack.gateway.keys.session(user.sid);
+    const kv = stack.parts.stores.kv;
+    const sessionKey = stack.parts.keys.session(user.sid);
     const { getBytes, getBytesAndDelete } = kv;
     let rotations = 0;
     kv.getBytes = async (key) => {
@@ -96,7 +96,7 @@ describe('logout racing a refresh on another instance', () => {
     expect(rotations).toBeGreaterThan(0);
     expect(res.status).toBe(200);
     expect(stack.idp.revokedTokens).toEqual([newRt]);
-    expect(await stack.redis.client.exists(stack.gateway.keys.session(user.sid))).toBe(0);
+    expect(await stack.redis.client.exists(stack.parts.keys.session(user.sid))).toBe(0);
     await expect(refreshAtIdp(newRt)).rejects.toThrow(/invalid_grant/);
   });
 

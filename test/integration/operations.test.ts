@@ -107,7 +107,7 @@ describe('metrics on METRICS_PORT', () => {
     const carol = await signIn(stack, 'carol');
     await carol.expireAccessToken();
     // Another instance holds this session's refresh lock.
-    const lockKey = stack.gateway.keys.refreshLock(carol.sid);
+    const lockKey = stack.parts.keys.refreshLock(carol.sid);
     await stack.redis.client.set(lockKey, 'another-instance', 'PX', 10_000);
     const calls = async () =>
       Number(/cmdstat_set:calls=(\d+)/.exec(await stack.redis.client.info('commandstats'))?.[1] ?? 0);
@@ -116,9 +116,9 @@ describe('metrics on METRICS_PORT', () => {
     // This instance has tried the lock (SET NX) and is waiting.
     await expect.poll(calls, { timeout: 5000 }).toBeGreaterThan(setsBefore);
     // The other instance finishes: a fresh token in the session, the lock released.
-    const loaded = (await stack.gateway.records.read(carol.sid))!;
+    const loaded = (await stack.parts.records.read(carol.sid))!;
     const now = Date.now();
-    await stack.gateway.records.replace(loaded, {
+    await stack.parts.records.replace(loaded, {
       ...loaded.record,
       accessTokenIssuedAt: now,
       accessTokenExpiresAt: now + 60_000,

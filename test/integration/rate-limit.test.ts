@@ -60,7 +60,7 @@ describe('RATE_LIMIT_LOGIN, shared by all instances', () => {
       expect(retryAfter).toBeLessThanOrEqual(60);
     }
     // Retry-After is what is left of the window, not a constant: shorten the window, ask again.
-    await a.redis.client.pexpire(a.gateway.keys.rateLimit('login', CLIENT), 20_000);
+    await a.redis.client.pexpire(a.parts.keys.rateLimit('login', CLIENT), 20_000);
     const later = await loginStart(bBase);
     expect(later.status).toBe(429);
     expect(Number(later.headers.get('retry-after'))).toBeGreaterThanOrEqual(19);
@@ -86,7 +86,7 @@ describe('RATE_LIMIT_LOGIN, shared by all instances', () => {
     expect((await loginStart(a.baseUrl)).status).toBe(302);
 
     // When the window ends (here: its counter removed), the same callback completes the sign-in.
-    await a.redis.client.del(a.gateway.keys.rateLimit('callback', CLIENT));
+    await a.redis.client.del(a.parts.keys.rateLimit('callback', CLIENT));
     const done = await callback(browser, callbackUrl, a.baseUrl);
     expect(done.response.status).toBe(200);
   });

@@ -139,7 +139,7 @@ describe('a refused refresh: terminal only for invalid_grant or a 400 invalid_re
     const alice = await signIn(stack);
     await alice.expireAccessToken();
     const before = await alice.record();
-    const key = stack.gateway.keys.session(alice.sid);
+    const key = stack.parts.keys.session(alice.sid);
 
     stack.idp.setTokenAnswer(answer);
     const res = await alice.api('/api/x');

@@ -47,7 +47,7 @@ describe('a refresh whose ID token is not this sign-in’s', () => {
   it.each(CASES)('$name: refused, the session ended, nothing stored', async ({ changes }) => {
     const alice = await signIn(stack);
     await alice.expireAccessToken();
-    const key = stack.gateway.keys.session(alice.sid);
+    const key = stack.parts.keys.session(alice.sid);
     stack.idp.rewriteResponses(async (path, body) =>
       path === '/token' && typeof body.id_token === 'string'
         ? { ...body, id_token: await resigned(body.id_token, changes) }

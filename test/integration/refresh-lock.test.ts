@@ -54,7 +54,7 @@ describe('a refresh slowed by the store and the IdP, with a second instance wait
     await alice.expireAccessToken();
     const before = await alice.record();
     a.idp.resetCounts();
-    const lockKey = a.gateway.keys.refreshLock(alice.sid);
+    const lockKey = a.parts.keys.refreshLock(alice.sid);
 
     link.setDelay(LINK_DELAY_MS);
     a.idp.setTokenDelay(TOKEN_DELAY_MS);
@@ -72,7 +72,7 @@ describe('a refresh slowed by the store and the IdP, with a second instance wait
 
     expect(a.idp.counts.grants.refresh_token).toBe(1);
     expect(a.idp.counts.grantErrors.refresh_token ?? 0).toBe(0);
-    expect(await redis.client.exists(a.gateway.keys.session(alice.sid))).toBe(1);
+    expect(await redis.client.exists(a.parts.keys.session(alice.sid))).toBe(1);
     const after = await alice.record();
     expect(after.tokens.refreshToken).not.toBe(before.tokens.refreshToken);
     expect(new Set(upstream.bearerTokens())).toEqual(new Set([after.tokens.accessToken]));

@@ -101,7 +101,7 @@ describe('the refresh storm', () => {
   it('a straggler that still holds the spent refresh token is served from the grace entry, no second grant', async () => {
     const alice = await signIn(stack);
     await alice.expireAccessToken();
-    const key = stack.gateway.keys.session(alice.sid);
+    const key = stack.parts.keys.session(alice.sid);
     const stale = (await stack.redis.client.getBuffer(key))!;
     expect((await alice.api('/api/one')).status).toBe(200);
     const refreshed = await alice.record();
@@ -137,7 +137,7 @@ describe('refresh failures', () => {
     expect(await res.json()).toEqual({ error: 'session_expired', message: expect.any(String) });
     const cleared = getSetCookie(res, 'bff-session')!;
     expect(cleared.value).toBe('');
-    expect(await stack.redis.client.exists(stack.gateway.keys.session(alice.sid))).toBe(0);
+    expect(await stack.redis.client.exists(stack.parts.keys.session(alice.sid))).toBe(0);
     expect(upstream.requests).toHaveLength(0);
     expect(stack.idp.counts.grantErrors.refresh_token).toBe(1);
   });
@@ -204,10 +204,10 @@ describe('idle timeout on the proxy path', () => {
     });
     try {
       const alice = await signIn(idle);
-      const key = idle.gateway.keys.session(alice.sid);
+      const key = idle.parts.keys.session(alice.sid);
       // Pretend the last slide was 5 s ago.
-      const loaded = (await idle.gateway.records.read(alice.sid))!;
-      await idle.gateway.records.replace(loaded, { ...loaded.record, idleExpiresAt: Date.now() + 15_000 });
+      const loaded = (await idle.parts.records.read(alice.sid))!;
+      await idle.parts.records.replace(loaded, { ...loaded.record, idleExpiresAt: Date.now() + 15_000 });
       expect(await stack.redis.client.pttl(key)).toBeLessThanOrEqual(15_000);
 
       expect((await alice.api('/api/x')).status).toBe(200);

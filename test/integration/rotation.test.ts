@@ -58,10 +58,10 @@ describe('key rotation: the first key signs and encrypts, every key verifies and
       SESSION_SECRET: `${NEW_SECRET},${OLD_SECRET}`,
       TOKEN_ENCRYPTION_KEY: OLD_KEY,
     });
-    const stored = (await before.redis.client.getBuffer(rotated.gateway.keys.session(bob.sid)))!;
+    const stored = (await before.redis.client.getBuffer(rotated.parts.keys.session(bob.sid)))!;
     expect(stored).not.toBeNull();
-    expect(openStoredSession(oldKeyOnly.gateway.vault, bob.sid, stored)).toBeUndefined();
-    expect(openStoredSession(rotated.gateway.vault, bob.sid, stored)?.sub).toBe('bob');
+    expect(openStoredSession(oldKeyOnly.parts.vault, bob.sid, stored)).toBeUndefined();
+    expect(openStoredSession(rotated.parts.vault, bob.sid, stored)?.sub).toBe('bob');
     const session = (stack: Stack) =>
       fetch(`${stack.baseUrl}/auth/session`, { headers: { cookie: bob.cookie } });
     expect((await session(oldKeyOnly)).status).toBe(401);

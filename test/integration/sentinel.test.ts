@@ -34,13 +34,13 @@ beforeEach(() => {
 
 /** Whether the session key is on the current master. */
 async function stored(user: SignedIn): Promise<boolean> {
-  return (await (await sentinel.master()).client.exists(stack.gateway.keys.session(user.sid))) === 1;
+  return (await (await sentinel.master()).client.exists(stack.parts.keys.session(user.sid))) === 1;
 }
 
 describe('the gateway on Redis Sentinel', () => {
   it('is configured for the sentinels, not a single Redis', async () => {
     expect(stack.env.REDIS_URL).toBeUndefined();
-    expect(stack.gateway.config.redis.mode).toBe('sentinel');
+    expect(stack.config.redis.mode).toBe('sentinel');
     expect((await fetch(`${stack.baseUrl}/readyz`)).status).toBe(200);
   });
 

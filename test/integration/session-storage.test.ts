@@ -25,7 +25,7 @@ afterAll(async () => {
 });
 
 function keysOf(user: SignedIn, record: { sub: string; idpSid: string | undefined }) {
-  const { keys } = stack.gateway;
+  const { keys } = stack.parts;
   return {
     session: keys.session(user.sid),
     bySub: keys.sessionsBySub(stack.idp.issuer, record.sub),
@@ -49,7 +49,7 @@ describe('Redis per signed-in session', () => {
     for (const user of users) {
       const k = keysOf(user, await user.record());
       expect(await client.type(k.bySub)).toBe('hash');
-      expect(await client.hkeys(k.bySid)).toEqual([stack.gateway.keys.sessionHash(user.sid)]);
+      expect(await client.hkeys(k.bySid)).toEqual([stack.parts.keys.sessionHash(user.sid)]);
       let bytes = 0;
       for (const key of [k.session, k.bySub, k.bySid])
         bytes += Number(await client.memory('USAGE', key, 'SAMPLES', 0));
@@ -66,10 +66,10 @@ describe('sessions stored by the previous version (rolling upgrade)', () => {
     const k = keysOf(user, record);
     const client = stack.redis.client;
     const ttlMs = await client.pttl(k.session);
-    await client.set(k.session, legacyStoredSession(stack.gateway.vault, user.sid, record), 'PX', ttlMs);
+    await client.set(k.session, legacyStoredSession(stack.parts.vault, user.sid, record), 'PX', ttlMs);
     await client.del(k.bySub, k.bySid);
     for (const key of [k.legacyBySub, k.legacyBySid]) {
-      await client.sadd(key, stack.gateway.keys.sessionHash(user.sid));
+      await client.sadd(key, stack.parts.keys.sessionHash(user.sid));
       await client.pexpire(key, 3600_000);
     }
     return { record, k };
@@ -97,7 +97,7 @@ describe('sessions stored by the previous version (rolling upgrade)', () => {
     expect(stack.idp.counts.grants.refresh_token).toBe(grants + 1);
     const stored = (await stack.redis.client.getBuffer(k.session))!;
     expect(stored[0]).toBe(0x02);
-    const refreshed = openStoredSession(stack.gateway.vault, alice.sid, stored)!;
+    const refreshed = openStoredSession(stack.parts.vault, alice.sid, stored)!;
     expect(refreshed.tokens.accessToken).not.toBe(record.tokens.accessToken);
     expect(upstream.bearerTokens().at(-1)).toBe(refreshed.tokens.accessToken);
     expect(refreshed.claims).toEqual(record.claims);
@@ -137,7 +137,7 @@ describe('sessions stored by the previous version (rolling upgrade)', () => {
     const legacy = await storeAsPreviousVersion(old);
     const current = await signIn(stack, 'dave'); // indexed by this version
     await backchannelLogout({ sub: 'dave' });
-    const { keys } = stack.gateway;
+    const { keys } = stack.parts;
     expect(await stack.redis.client.exists(legacy.k.session, legacy.k.legacyBySub, legacy.k.bySub)).toBe(0);
     expect(await stack.redis.client.exists(keys.session(current.sid))).toBe(0);
     expect((await old.api('/auth/session')).status).toBe(401);
@@ -166,7 +166,7 @@ describe('without Redis (the in-memory store)', () => {
       expect(upstream.bearerTokens().at(-1)).toBe(after.tokens.accessToken);
 
       expect((await erin.api('/auth/logout', { method: 'POST' })).status).toBe(200);
-      expect(await memory.gateway.records.read(erin.sid)).toBeNull();
+      expect(await memory.parts.records.read(erin.sid)).toBeNull();
       expect((await erin.api('/api/three')).status).toBe(401);
     } finally {
       await memory.stop();

@@ -147,7 +147,7 @@ describe('WebSocket upgrades', () => {
     expect(res.status).toBe(200);
     await closed;
     expect(ws!.readyState).toBe(WebSocket.CLOSED);
-    expect(stack.gateway.sockets.count).toBe(0);
+    expect(stack.parts.sockets.count).toBe(0);
   });
 
   it('a refresh the IdP refuses ends the session and closes its socket', async () => {

@@ -12,7 +12,8 @@ import type { SessionTerminator } from '../../session/session-terminator.js';
 
 /** What the /auth handlers need; passed explicitly, no globals. */
 export interface AuthDeps {
-  config: GatewayConfig;
+  /** The sections the /auth handlers read (the return-to origin, the callback URL, the IdP, cookies). */
+  config: Pick<GatewayConfig, 'publicUrl' | 'redirectUri' | 'oidc' | 'session'>;
   idp: IdentityProvider;
   pendingLogins: PendingLogins;
   cookies: CookieRules;
