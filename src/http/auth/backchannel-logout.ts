@@ -26,7 +26,7 @@ export function backchannelLogout(deps: AuthDeps, validator: LogoutTokenValidato
     }
     const jtiKey = deps.keys.logoutTokenJti(deps.config.oidc.issuer, claims.jti);
     if (await deps.kv.exists(jtiKey)) {
-      deps.logger.warn({ sub: claims.sub, sid: claims.sid }, 'back-channel logout refused: jti replayed');
+      deps.logger.warn({ sub: claims.sub, idpSid: claims.sid }, 'back-channel logout refused: jti replayed');
       throw invalidRequest('The logout token was already used.');
     }
     // Ending sessions is idempotent, so the jti is recorded only after it succeeded: when the store
@@ -36,7 +36,7 @@ export function backchannelLogout(deps: AuthDeps, validator: LogoutTokenValidato
     const match = claims.sid !== undefined ? { idpSid: claims.sid } : { sub: claims.sub! };
     const ended = await deps.terminator.endAll(match, 'backchannel');
     await deps.kv.setIfAbsent(jtiKey, '1', claims.rememberJtiMs);
-    deps.logger.info({ sub: claims.sub, sid: claims.sid, sessions: ended }, 'back-channel logout');
+    deps.logger.info({ sub: claims.sub, idpSid: claims.sid, sessions: ended }, 'back-channel logout');
     res.status(200).end();
   };
 }

@@ -26,7 +26,7 @@ export function logout(deps: AuthDeps) {
     if (record) {
       await revokeRefreshToken(deps.idp, record.tokens.refreshToken, deps.logger, record.sub);
       logoutUrl = buildLogoutUrl(deps.idp, record.tokens.idToken, deps.config.publicUrl);
-      deps.logger.info({ sub: record.sub, sid: record.idpSid }, 'signed out');
+      deps.logger.info({ sub: record.sub, idpSid: record.idpSid }, 'signed out');
     }
     if (hasCsrfHeader(req)) res.status(200).json({ logoutUrl });
     else res.redirect(303, logoutUrl);

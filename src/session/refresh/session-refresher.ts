@@ -140,7 +140,7 @@ export class SessionRefresher {
     if (rotated) await this.deps.grace.write(sid, spent, refreshed);
     const stored = await this.store(current, refreshed);
     metrics.refreshes.inc({ outcome: 'ok' });
-    logger.info({ sub: record.sub, sid: record.idpSid, rotated }, 'access token refreshed');
+    logger.info({ sub: record.sub, idpSid: record.idpSid, rotated }, 'access token refreshed');
     return stored;
   }
 
