@@ -54,13 +54,20 @@ const PROTOCOL_CLAIMS = new Set([
   'sid',
 ]);
 
+/** Claims about the sign-in itself, never taken from UserInfo. */
+const SIGN_IN_CLAIMS = ['sub', 'acr', 'amr', 'auth_time'] as const;
+
 export function userClaims(
   idTokenClaims: Record<string, unknown>,
   userInfo: Record<string, unknown> | undefined,
 ): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...idTokenClaims, ...(userInfo ?? {}) };
-  // The ID token's subject is authoritative (UserInfo's sub was checked to match anyway).
-  merged.sub = idTokenClaims.sub;
+  // The ID token's subject is authoritative (UserInfo's sub was checked to match anyway), and so is how
+  // the user signed in: route policies trust acr, amr and auth_time only from the verified ID token.
+  for (const claim of SIGN_IN_CLAIMS) {
+    if (claim in idTokenClaims) merged[claim] = idTokenClaims[claim];
+    else delete merged[claim];
+  }
   for (const claim of PROTOCOL_CLAIMS) delete merged[claim];
   return merged;
 }

@@ -73,6 +73,23 @@ describe('session record', () => {
     expect(claims).toEqual({ sub: 'u1', name: 'Alice', email: 'a@example.com' });
   });
 
+  it('acr, amr and auth_time come only from the verified ID token, never from UserInfo', () => {
+    const signedIn = userClaims(
+      { sub: 'u1', acr: 'urn:example:pwd', amr: ['pwd'], auth_time: 100 },
+      { sub: 'u1', acr: 'urn:example:mfa', amr: ['pwd', 'otp'], auth_time: 999, groups: ['g'] },
+    );
+    expect(signedIn).toEqual({
+      sub: 'u1',
+      acr: 'urn:example:pwd',
+      amr: ['pwd'],
+      auth_time: 100,
+      groups: ['g'],
+    });
+    // An ID token without them: UserInfo cannot supply them either.
+    const bare = userClaims({ sub: 'u1' }, { sub: 'u1', acr: 'urn:example:mfa', auth_time: 999 });
+    expect(bare).toEqual({ sub: 'u1' });
+  });
+
   it('access token expiry: expires_in, else JWT exp, else the default', () => {
     const jwt = `x.${Buffer.from(JSON.stringify({ exp: 2000 })).toString('base64url')}.y`;
     expect(accessTokenTimes('opaque', 60, 1000)).toEqual({
