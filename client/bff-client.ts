@@ -5,10 +5,14 @@
  *
  *   getSession()        GET /auth/session, typed; `null` when signed out
  *   login(returnTo?)    navigates to /auth/login?returnTo=… (default: the current path)
+ *   trySilentLogin()    signs in without any page at the IdP when it still has a session
+ *                       (prompt=none); resolves with the session, or null when that needs the user
  *   logout()            POST /auth/logout with X-CSRF, then navigates to the returned logoutUrl
  *   api(path, init)     fetch with X-CSRF: 1 and credentials 'same-origin'; a 401 signs in again (or
  *                       calls onUnauthenticated); a 503 idp_unavailable / session_store_unavailable
  *                       is retried with bounded backoff; every other non-2xx answer throws BffError
+ * A 401 step_up_required navigates to the gateway's loginUrl once; the same step-up again within a
+ * minute (an IdP that ignores acr_values) rejects without navigating, so the page cannot loop.
  * Only globals that browsers (and Node 20+) have, through `globalThis` where the DOM library is needed.
  */
 
@@ -106,11 +110,28 @@ export interface BffClientOptions {
   /** Defaults: setTimeout and Math.random (jitter). */
   sleep?: (ms: number, signal?: AbortSignal | null) => Promise<void>;
   random?: () => number;
+  /**
+   * Remembers a silent sign-in or step-up across its navigation (loop guards). Default: the page's
+   * sessionStorage (none outside a browser: no guard).
+   */
+  storage?: KeyValueStorage;
+  /** Rewrites the address bar without navigating (drops `login_error`). Default: history.replaceState. */
+  replacePath?: (path: string) => void;
+  /** Epoch ms. Default Date.now. */
+  now?: () => number;
+}
+
+/** The part of the Web Storage API the client uses. */
+export interface KeyValueStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
 }
 
 export interface BffClient {
   getSession(): Promise<Session | null>;
   login(returnTo?: string, loginUrl?: string): void;
+  trySilentLogin(returnTo?: string): Promise<Session | null>;
   logout(): Promise<string>;
   api(path: string, init?: RequestInit): Promise<Response>;
   loginHref(returnTo?: string, loginUrl?: string): string;
@@ -119,6 +140,39 @@ export interface BffClient {
 /** The browser globals used, typed here so that this file needs no DOM library. */
 interface BrowserGlobals {
   location?: { assign(url: string): void; pathname: string; search: string; hash: string };
+  sessionStorage?: KeyValueStorage;
+  history?: { replaceState(data: unknown, unused: string, url: string): void };
+}
+
+/** What the gateway appends to returnTo when a prompt=none sign-in needs the user (login_required, …). */
+export const LOGIN_ERROR_PARAM = 'login_error';
+const SILENT_KEY = 'bff-client:silent-login';
+const STEP_UP_KEY = 'bff-client:step-up';
+/** A guard older than this is forgotten: a later silent sign-in or step-up is a new one. */
+const GUARD_MS = 60_000;
+
+/** The `login_error` of a path's query, if any, as sent (an OAuth error code needs no decoding). */
+export function loginErrorOf(path: string): string | undefined {
+  const beforeHash = path.split('#', 1)[0] ?? '';
+  const queryAt = beforeHash.indexOf('?');
+  if (queryAt === -1) return undefined;
+  for (const part of beforeHash.slice(queryAt + 1).split('&')) {
+    const eq = part.indexOf('=');
+    if ((eq === -1 ? part : part.slice(0, eq)) === LOGIN_ERROR_PARAM)
+      return eq === -1 ? '' : part.slice(eq + 1);
+  }
+  return undefined;
+}
+
+/** The path without its `login_error` parameters; the rest of the query and the fragment are kept. */
+export function withoutLoginError(path: string): string {
+  const hashAt = path.indexOf('#');
+  const hash = hashAt === -1 ? '' : path.slice(hashAt);
+  const [pathname = '', query] = (hashAt === -1 ? path : path.slice(0, hashAt)).split('?', 2);
+  const kept = (query ?? '')
+    .split('&')
+    .filter((part) => part !== '' && part.split('=')[0] !== LOGIN_ERROR_PARAM);
+  return `${pathname}${kept.length > 0 ? `?${kept.join('&')}` : ''}${hash}`;
 }
 
 /** Backoff before retry number `attempt` (1-based): base·2^(attempt-1), the upper half jittered, capped. */
@@ -218,6 +272,21 @@ export function createBffClient(options: BffClientOptions = {}): BffClient {
     options.currentPath ??
     (() =>
       browser.location ? browser.location.pathname + browser.location.search + browser.location.hash : '/');
+  const storage = options.storage ?? browser.sessionStorage;
+  const replacePath =
+    options.replacePath ?? ((path: string) => browser.history?.replaceState(null, '', path));
+  const now = options.now ?? Date.now;
+
+  /** Whether `key` holds `value` set less than GUARD_MS ago. */
+  function guarded(key: string, value: string): boolean {
+    const entry = storage?.getItem(key);
+    if (entry === null || entry === undefined) return false;
+    const [at, ...rest] = entry.split(' ');
+    return rest.join(' ') === value && now() - Number(at) < GUARD_MS;
+  }
+  function guard(key: string, value: string): void {
+    storage?.setItem(key, `${now()} ${value}`);
+  }
 
   /** One gateway call with X-CSRF and the cookie; 503s the contract calls retryable are retried. */
   async function send(path: string, init: RequestInit = {}): Promise<Response> {
@@ -255,6 +324,17 @@ export function createBffClient(options: BffClientOptions = {}): BffClient {
     return `${base}${start}${separator}returnTo=${encodeURIComponent(target)}`;
   }
 
+  async function getSession(): Promise<Session | null> {
+    // The gateway answers with Cache-Control: no-store, so no cache mode is needed here.
+    const response = await send('/auth/session', { headers: { accept: 'application/json' } });
+    if (response.status === 401) {
+      await response.body?.cancel().catch(() => {});
+      return null;
+    }
+    if (!response.ok) throw await errorFrom(response);
+    return (await response.json()) as Session;
+  }
+
   return {
     loginHref,
 
@@ -262,16 +342,27 @@ export function createBffClient(options: BffClientOptions = {}): BffClient {
       navigate(loginHref(returnTo, loginUrl));
     },
 
-    async getSession() {
-      // The gateway answers with Cache-Control: no-store, so no cache mode is needed here.
-      const response = await send('/auth/session', { headers: { accept: 'application/json' } });
-      if (response.status === 401) {
-        await response.body?.cancel().catch(() => {});
+    async trySilentLogin(returnTo) {
+      const here = currentPath();
+      // Back from an attempt the IdP could not complete without the user: signed out, URL cleaned.
+      if (loginErrorOf(here) !== undefined) {
+        storage?.removeItem(SILENT_KEY);
+        replacePath(withoutLoginError(here));
         return null;
       }
-      if (!response.ok) throw await errorFrom(response);
-      return (await response.json()) as Session;
+      const session = await getSession();
+      // Signed in (perhaps by the attempt), or an attempt just made that came back without a session.
+      if (session !== null || guarded(SILENT_KEY, 'prompt=none')) {
+        storage?.removeItem(SILENT_KEY);
+        return session;
+      }
+      guard(SILENT_KEY, 'prompt=none');
+      navigate(loginHref(returnTo, '/auth/login?prompt=none'));
+      // The page is leaving; it comes back to returnTo, where trySilentLogin() then resolves.
+      return new Promise<never>(() => {});
     },
+
+    getSession,
 
     async logout() {
       const response = await send('/auth/logout', {
@@ -294,7 +385,13 @@ export function createBffClient(options: BffClientOptions = {}): BffClient {
       const error = await errorFrom(response);
       if (response.status === 401) {
         if (options.onUnauthenticated) options.onUnauthenticated(error);
-        else navigate(loginHref(undefined, error.loginUrl));
+        else if (error.code !== 'step_up_required' || error.loginUrl === undefined)
+          navigate(loginHref(undefined, error.loginUrl));
+        else if (!guarded(STEP_UP_KEY, error.loginUrl)) {
+          // The same step-up again right after one: the IdP did not give what the route needs.
+          guard(STEP_UP_KEY, error.loginUrl);
+          navigate(loginHref(undefined, error.loginUrl));
+        }
       }
       throw error;
     },
@@ -305,5 +402,7 @@ export function createBffClient(options: BffClientOptions = {}): BffClient {
 const defaultClient = createBffClient();
 export const getSession = (): Promise<Session | null> => defaultClient.getSession();
 export const login = (returnTo?: string, loginUrl?: string): void => defaultClient.login(returnTo, loginUrl);
+export const trySilentLogin = (returnTo?: string): Promise<Session | null> =>
+  defaultClient.trySilentLogin(returnTo);
 export const logout = (): Promise<string> => defaultClient.logout();
 export const api = (path: string, init?: RequestInit): Promise<Response> => defaultClient.api(path, init);

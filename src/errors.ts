@@ -13,6 +13,11 @@ export class GatewayError extends Error {
     super(message, options);
     this.name = new.target.name;
   }
+
+  /** Members the JSON body carries after `error` and `message` (step_up_required's `loginUrl`). */
+  get bodyMembers(): Readonly<Record<string, string>> | undefined {
+    return undefined;
+  }
 }
 
 export class BadRequestError extends GatewayError {
@@ -33,6 +38,28 @@ export class SessionExpiredError extends GatewayError {
 export class CsrfRequiredError extends GatewayError {
   constructor(message = 'Send the anti-forgery header X-CSRF: 1 from the same origin.') {
     super(403, 'csrf_required', message);
+  }
+}
+/** The session's claims do not satisfy the route's `require.claims`: signing in again will not help. */
+export class ForbiddenError extends GatewayError {
+  constructor(message = 'Your sign-in does not allow this request.') {
+    super(403, 'forbidden', message);
+  }
+}
+/**
+ * The route (`require.acr` / `require.maxAge`) or its upstream (RFC 9470) needs a stronger or fresher
+ * sign-in: `loginUrl` (`/auth/login?acr_values=…&max_age=…`) starts it; the SPA adds `returnTo`.
+ */
+export class StepUpRequiredError extends GatewayError {
+  constructor(
+    readonly loginUrl: string,
+    message = 'This request needs a stronger or more recent sign-in: sign in again at loginUrl.',
+  ) {
+    super(401, 'step_up_required', message);
+  }
+
+  override get bodyMembers(): Readonly<Record<string, string>> {
+    return { loginUrl: this.loginUrl };
   }
 }
 export class NotFoundError extends GatewayError {

@@ -78,6 +78,7 @@ declare module 'oidc-provider' {
     proxy: boolean;
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
     use(middleware: Middleware): void;
+    readonly Interaction: { find(uid: string): Promise<InteractionLike | undefined> };
     on(event: 'grant.success', listener: (ctx: KoaContextWithOIDC) => void): this;
     on(event: 'grant.error', listener: (ctx: KoaContextWithOIDC, err: OidcError) => void): this;
     on(event: 'grant.revoked', listener: (ctx: KoaContextWithOIDC, grantId: string) => void): this;
@@ -107,6 +108,38 @@ declare module 'oidc-provider' {
     InvalidGrant: OidcErrorClass;
     AccessDenied: OidcErrorClass;
   };
+
+  /** An interaction (login or consent) in progress, as `provider.Interaction.find(uid)` returns it. */
+  export interface InteractionLike {
+    params: Record<string, unknown>;
+    result?: Record<string, unknown> & { login?: Record<string, unknown> };
+    /** Saves it again with its remaining lifetime. */
+    persist(): Promise<unknown>;
+  }
+
+  /** The interaction policy: prompts (login, consent) and their checks. */
+  export namespace interactionPolicy {
+    interface CheckContext {
+      oidc: {
+        params: Record<string, unknown>;
+        session?: { acr?: string; accountId?: string };
+        result?: { login?: unknown };
+      };
+    }
+    class Check {
+      static readonly REQUEST_PROMPT: true;
+      static readonly NO_NEED_TO_PROMPT: false;
+      constructor(reason: string, description: string, error: string, check: (ctx: CheckContext) => boolean);
+    }
+    interface Prompt {
+      name: string;
+      checks: Check[];
+    }
+    interface Policy extends Array<Prompt> {
+      get(name: string): Prompt | undefined;
+    }
+    function base(): Policy;
+  }
 
   export default Provider;
 }

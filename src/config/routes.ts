@@ -8,6 +8,7 @@ import { Invalid } from './invalid.js';
 import { oneOf, parseBoolean, parseDurationMs, parseMethods, parseScopes, show } from './parsers.js';
 import { parseTarget } from './parsers-net.js';
 import type { Problems, Source } from './problems.js';
+import { InvalidAt, parseRoutePolicy, REQUIRE_EXPECT } from './route-require.js';
 import { BOOLEAN, Bool, DURATION, List, MAX_ROUTE_TIMEOUT_MS, Num, Str, URL_STRING } from './settings.js';
 import type { RouteConfig, TokenType } from './types.js';
 
@@ -76,6 +77,8 @@ export const ROUTE_FIELDS = {
     parse: (v) => parseDurationMs(v, { min: 1, max: MAX_ROUTE_TIMEOUT_MS, maxText: '24d' }),
     default: '30s',
   }),
+  // Any shape passes the file check: parseRoutePolicy names the exact key of a problem.
+  require: field({ expect: REQUIRE_EXPECT, schema: z.unknown(), parse: parseRoutePolicy }),
 };
 
 type Fields = typeof ROUTE_FIELDS;
@@ -91,6 +94,7 @@ export const RouteFile = z.strictObject({
   methods: ROUTE_FIELDS.methods.schema.nullish(),
   websocket: ROUTE_FIELDS.websocket.schema.nullish(),
   timeout: ROUTE_FIELDS.timeout.schema.nullish(),
+  require: ROUTE_FIELDS.require.schema.nullish(),
 } satisfies Record<FieldName, z.ZodType>);
 export type RouteFileEntry = z.infer<typeof RouteFile>;
 
@@ -109,6 +113,7 @@ export function routeDefaults(): Omit<RouteConfig, 'prefix' | 'target'> {
     methods: fieldDefault('methods'),
     websocket: fieldDefault('websocket')!,
     timeoutMs: fieldDefault('timeout')!,
+    require: fieldDefault('require'),
   };
 }
 
@@ -120,7 +125,7 @@ function loadRoute(
   problems: Problems,
 ): RouteConfig | undefined {
   const before = problems.count;
-  const src = (name: FieldName): Source => ({
+  const src = (name: string): Source => ({
     variable: 'BFF_CONFIG',
     label: `routes[${i}].${name} (in ${file})`,
     fileKey: `routes[${i}].${name}`,
@@ -135,7 +140,15 @@ function loadRoute(
       return fieldDefault(name);
     }
     // The value passed this field's schema (file.ts), which is what its parser takes.
-    return problems.at(src(name), () => (ROUTE_FIELDS[name].parse as (v: unknown) => FieldValue<K>)(value));
+    const parse = ROUTE_FIELDS[name].parse as (v: unknown) => FieldValue<K>;
+    try {
+      return parse(value);
+    } catch (err) {
+      // A problem below the field (require.claims.groups) names its own key.
+      if (err instanceof InvalidAt) return problems.fail(src(`${name}.${err.key}`), err.message);
+      if (err instanceof Invalid) return problems.fail(src(name), err.message);
+      throw err;
+    }
   };
   const route = {
     prefix: read('prefix'),
@@ -146,7 +159,14 @@ function loadRoute(
     methods: read('methods'),
     websocket: read('websocket'),
     timeoutMs: read('timeout'),
+    require: read('require'),
   };
+  if (route.require !== undefined && route.token !== 'user' && route.token !== 'optional') {
+    problems.fail(
+      src('require'),
+      `needs token: user or optional (a policy is checked against the user's session; this route has token: ${route.token})`,
+    );
+  }
   return problems.count > before ? undefined : (route as RouteConfig);
 }
 

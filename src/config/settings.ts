@@ -155,6 +155,13 @@ export const SETTINGS = {
     { min: 0, max: MAX_CLOCK_TOLERANCE_MS, maxText: '5m' },
     '5s',
   ),
+  OIDC_PAR: setting({
+    key: 'oidc.par',
+    expect: BOOLEAN,
+    schema: Bool,
+    parse: p.parseBoolean,
+    default: 'false',
+  }),
   OIDC_ALLOW_INSECURE_HTTP: setting({
     key: 'oidc.allowInsecureHttp',
     expect: BOOLEAN,

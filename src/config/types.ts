@@ -10,6 +10,19 @@ export interface HostPort {
   port: number;
 }
 
+/** A JSON scalar a claim may have to equal (a route's `require.claims`). */
+export type ClaimValue = string | number | boolean;
+
+/** A route's `require`: who may call it (proxy/route-policy.ts checks it). */
+export interface RoutePolicy {
+  /** Claim name -> allowed values, in file order; every listed claim must match (403 otherwise). */
+  claims: [string, ClaimValue[]][];
+  /** The sign-in's `acr` must be one of these (401 step_up_required otherwise). */
+  acr: string[] | undefined;
+  /** The sign-in (`auth_time`) must be at most this old, in whole seconds' ms (step-up otherwise). */
+  maxAgeMs: number | undefined;
+}
+
 export interface RouteConfig {
   /** Normalised: starts with '/', no trailing slash (except the root '/'). */
   prefix: string;
@@ -23,6 +36,8 @@ export interface RouteConfig {
   methods: string[] | undefined;
   websocket: boolean;
   timeoutMs: number;
+  /** Only on user and optional routes; undefined (no check at all) on most. */
+  require?: RoutePolicy | undefined;
 }
 
 export type RedisConfig =
@@ -54,6 +69,8 @@ export interface GatewayConfig {
     allowInsecureHttp: boolean;
     /** OIDC_ID_TOKEN_ALGS; undefined: what the IdP advertises, without none and HS*. */
     idTokenAlgs: string[] | undefined;
+    /** OIDC_PAR: authorization requests by RFC 9126 push (always when the IdP requires it). */
+    par: boolean;
   };
   redis: RedisConfig;
   session: {

@@ -18,6 +18,7 @@ import {
   type KoaContextWithOIDC,
 } from 'oidc-provider';
 import { escapeHtml } from '../http/pages.js';
+import { ACR_VALUES, recordAcr, stepUpPolicy } from './idp-acr.js';
 import { logEvents } from './idp-log.js';
 import { page } from './idp-pages.js';
 import type { DemoLog } from './log.js';
@@ -58,6 +59,8 @@ export interface IdpServerOptions {
   backchannelLogout?: boolean;
   /** The signing key (private JWK with kid); default: a new RSA key. Tests share one to forge tokens. */
   signingKey?: JWK;
+  /** RFC 9126: accept only pushed authorization requests (and say so in discovery). Default false. */
+  requirePushedAuthorizationRequests?: boolean;
   /**
    * Sees every request first; calls `pass()` to hand it to the provider, or answers (or holds) it
    * itself. Tests make a down, hung or hostile IdP with it.
@@ -164,14 +167,28 @@ export async function startIdpServer(options: IdpServerOptions): Promise<IdpServ
     cookies: { keys: [randomBytes(32).toString('base64url')] },
     pkce: { required: () => true },
     scopes: ['openid', 'offline_access', 'profile', 'email', ...API_SCOPES],
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    // acr and amr in every ID token (oidc-provider releases them only when asked for otherwise).
+    claims: {
+      openid: ['sub', 'acr', 'amr'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'groups'],
+    },
+    // urn:example:pwd, or urn:example:mfa when acr_values asks for it (idp-acr.ts).
+    acrValues: ACR_VALUES,
+    interactions: { policy: stepUpPolicy() },
     // Without a UserInfo endpoint the ID token carries the profile and email claims.
     ...(userinfo ? {} : { conformIdTokenClaims: false }),
     findAccount: async (_ctx: KoaContextWithOIDC, id: string): Promise<Account> => {
       const account = accountFor(id);
       return {
         accountId: id,
-        claims: async () => ({ sub: id, name: account.name, email: account.email, email_verified: true }),
+        claims: async () => ({
+          sub: id,
+          name: account.name,
+          email: account.email,
+          email_verified: true,
+          ...(account.groups ? { groups: [...account.groups] } : {}),
+        }),
       };
     },
     // The default issues a refresh token only for offline_access together with prompt=consent.
@@ -201,6 +218,10 @@ export async function startIdpServer(options: IdpServerOptions): Promise<IdpServ
     },
     features: {
       devInteractions: { enabled: true },
+      pushedAuthorizationRequests: {
+        enabled: true,
+        requirePushedAuthorizationRequests: options.requirePushedAuthorizationRequests ?? false,
+      },
       userinfo: { enabled: userinfo },
       introspection: { enabled: options.introspection ?? false, allowedPolicy: async () => true },
       clientCredentials: { enabled: options.clientCredentials ?? false },
@@ -262,6 +283,7 @@ export async function startIdpServer(options: IdpServerOptions): Promise<IdpServ
   };
 
   const provider = new Provider(issuer, configuration);
+  recordAcr(provider);
   logEvents(provider, log);
   handler.compose = () => provider.callback();
 

@@ -28,12 +28,19 @@ export interface DemoAccount {
   email: string;
   /** The demo API scopes this user may be granted. */
   apiScopes: readonly string[];
+  /** The `groups` claim (profile scope), for route policies; absent: no such claim. */
+  groups?: readonly string[];
 }
 
 /** The demo's users. The dev IdP accepts any password (its login page is a development page). */
 export const DEMO_ACCOUNTS: Readonly<Record<string, DemoAccount>> = {
-  alice: { name: 'Alice Liddell', email: 'alice@example.com', apiScopes: ['api:read', 'api:write'] },
-  bob: { name: 'Bob Builder', email: 'bob@example.com', apiScopes: ['api:read'] },
+  alice: {
+    name: 'Alice Liddell',
+    email: 'alice@example.com',
+    apiScopes: ['api:read', 'api:write'],
+    groups: ['orders-admins', 'staff'],
+  },
+  bob: { name: 'Bob Builder', email: 'bob@example.com', apiScopes: ['api:read'], groups: ['staff'] },
 };
 
 /** Any other login name signs in as a generic user who may only read. */

@@ -58,9 +58,7 @@ export function writeError(res: ServerResponse, err: GatewayError, cookies: Cook
   if (err instanceof MethodNotAllowedError) res.setHeader('Allow', err.allowed.join(', '));
   if (err instanceof RateLimitedError) res.setHeader('Retry-After', String(err.retryAfterSec));
   if (err instanceof SessionExpiredError) res.appendHeader('Set-Cookie', cookies.clearedSessionCookie);
-  const body = html
-    ? errorPage(err.code, err.message)
-    : JSON.stringify({ error: err.code, message: err.message });
+  const body = html ? errorPage(err.code, err.message) : jsonBody(err.code, err.message, err.bodyMembers);
   res.statusCode = err.status;
   res.setHeader('Cache-Control', 'no-store');
   res.setHeader('Content-Type', html ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8');
@@ -70,13 +68,30 @@ export function writeError(res: ServerResponse, err: GatewayError, cookies: Cook
 
 /** The contract's answer on a socket that asked for an upgrade: an HTTP error, never a 101. */
 export function refuseUpgrade(socket: Duplex, err: GatewayError): void {
-  endSocketWithError(socket, err.status, err.code, err.message);
+  endSocketWithError(socket, err.status, err.code, err.message, err.bodyMembers);
+}
+
+/** The contract's JSON error body: `error`, `message`, then the error's own members (e.g. `loginUrl`). */
+function jsonBody(
+  code: string,
+  message: string,
+  members: Readonly<Record<string, string>> | undefined,
+): string {
+  return JSON.stringify(
+    members === undefined ? { error: code, message } : { error: code, message, ...members },
+  );
 }
 
 /** A whole JSON error response written on a bare socket, which is then closed. */
-export function endSocketWithError(socket: Duplex, status: number, code: string, message: string): void {
+export function endSocketWithError(
+  socket: Duplex,
+  status: number,
+  code: string,
+  message: string,
+  members?: Readonly<Record<string, string>>,
+): void {
   if (socket.destroyed) return;
-  const body = JSON.stringify({ error: code, message });
+  const body = jsonBody(code, message, members);
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
       'Content-Type: application/json\r\nCache-Control: no-store\r\nConnection: close\r\n' +

@@ -18,3 +18,25 @@ export function safeReturnTo(raw: unknown, publicUrl: string): string {
   const path = `${resolved.pathname}${resolved.search}${resolved.hash}`;
   return path.startsWith('//') ? '/' : path;
 }
+
+/**
+ * `returnTo` with `login_error=<code>` as its last query parameter (before any fragment), for a
+ * silent sign-in the IdP could not complete. An earlier `login_error` is replaced, so repeated
+ * attempts do not pile up; the rest of the query is kept byte for byte. `code` is an OAuth error
+ * code (`[a-z_]+`), which needs no encoding.
+ */
+export function withLoginError(returnTo: string, code: string): string {
+  const hashAt = returnTo.indexOf('#');
+  const beforeHash = hashAt === -1 ? returnTo : returnTo.slice(0, hashAt);
+  const hash = hashAt === -1 ? '' : returnTo.slice(hashAt);
+  const queryAt = beforeHash.indexOf('?');
+  const path = queryAt === -1 ? beforeHash : beforeHash.slice(0, queryAt);
+  const kept =
+    queryAt === -1
+      ? []
+      : beforeHash
+          .slice(queryAt + 1)
+          .split('&')
+          .filter((part) => part.length > 0 && part.split('=')[0] !== 'login_error');
+  return `${path}?${[...kept, `login_error=${code}`].join('&')}${hash}`;
+}

@@ -42,7 +42,7 @@ export class ClientCredentials {
   private async request(scope: string): Promise<CachedToken> {
     try {
       const response = await this.idp.call('client_credentials', () =>
-        client.clientCredentialsGrant(this.idp.config, scope ? { scope } : {}),
+        client.clientCredentialsGrant(this.idp.requireConfiguration(), scope ? { scope } : {}),
       );
       const token = {
         accessToken: response.access_token,
@@ -50,7 +50,7 @@ export class ClientCredentials {
       };
       this.cache.set(scope, token);
       this.logger.info(
-        { scope, clientId: this.idp.config.clientMetadata().client_id },
+        { scope, clientId: this.idp.requireConfiguration().clientMetadata().client_id },
         'client-credentials token obtained',
       );
       return token;

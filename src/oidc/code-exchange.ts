@@ -23,13 +23,15 @@ export interface ExchangeInput {
   expectedState: string;
   expectedNonce: string;
   codeVerifier: string;
+  /** The `max_age` sent (seconds): the ID token must then carry an `auth_time` at most this old. */
+  maxAgeSec?: number | undefined;
 }
 
 /**
  * Exchanges the code (with the PKCE verifier) and validates the ID token: openid-client checks issuer,
- * audience, azp, nonce and times; the signature and `alg` are checked here against the IdP's JWKS,
- * because openid-client trusts ID tokens from the token endpoint unsigned. Refusals become
- * `exchange_failed`, an unreachable IdP `idp_unavailable`.
+ * audience, azp, nonce and times, and `auth_time` against a requested `max_age`; the signature and
+ * `alg` are checked here against the IdP's JWKS, because openid-client trusts ID tokens from the
+ * token endpoint unsigned. Refusals become `exchange_failed`, an unreachable IdP `idp_unavailable`.
  */
 export async function exchangeCode(
   idp: IdentityProvider,
@@ -41,11 +43,12 @@ export async function exchangeCode(
   let response: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
   try {
     response = await idp.call('code_exchange', () =>
-      client.authorizationCodeGrant(idp.config, currentUrl, {
+      client.authorizationCodeGrant(idp.requireConfiguration(), currentUrl, {
         pkceCodeVerifier: input.codeVerifier,
         expectedState: input.expectedState,
         expectedNonce: input.expectedNonce,
         idTokenExpected: true,
+        ...(input.maxAgeSec !== undefined ? { maxAge: input.maxAgeSec } : {}),
       }),
     );
     // idTokenExpected made openid-client refuse an answer without one.
@@ -82,7 +85,11 @@ async function fetchUserInfo(
 ): Promise<Record<string, unknown> | undefined> {
   if (!idp.metadata.userinfo_endpoint) return undefined;
   try {
-    return { ...(await idp.call('userinfo', () => client.fetchUserInfo(idp.config, accessToken, sub))) };
+    return {
+      ...(await idp.call('userinfo', () =>
+        client.fetchUserInfo(idp.requireConfiguration(), accessToken, sub),
+      )),
+    };
   } catch (err) {
     logger.warn({ sub, err: describeError(err) }, 'UserInfo request failed; using ID token claims only');
     return undefined;

@@ -20,7 +20,7 @@ export function buildLogoutUrl(
   return (
     client
       // A random state: some IdPs (Glewlwyd) return to the application only when one is present.
-      .buildEndSessionUrl(idp.config, {
+      .buildEndSessionUrl(idp.requireConfiguration(), {
         id_token_hint: idToken,
         post_logout_redirect_uri: postLogoutRedirectUri(publicUrl),
         state: client.randomState(),
@@ -39,7 +39,7 @@ export async function revokeRefreshToken(
   if (!idp.ready || !idp.metadata.revocation_endpoint || refreshToken === undefined) return;
   try {
     await idp.call('revocation', () =>
-      client.tokenRevocation(idp.config, refreshToken, { token_type_hint: 'refresh_token' }),
+      client.tokenRevocation(idp.requireConfiguration(), refreshToken, { token_type_hint: 'refresh_token' }),
     );
     logger.info({ sub }, 'refresh token revoked');
   } catch (err) {

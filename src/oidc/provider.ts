@@ -50,8 +50,11 @@ export class IdentityProvider {
     return this.configuration !== undefined;
   }
 
-  /** The discovered configuration, or 503 idp_unavailable while discovery has not succeeded. */
-  get config(): client.Configuration {
+  /**
+   * openid-client's discovered Configuration (not the gateway's config), or 503 idp_unavailable while
+   * discovery has not succeeded: a method, so the throw is visible where it is called.
+   */
+  requireConfiguration(): client.Configuration {
     if (!this.configuration)
       throw new IdpUnavailableError('The identity provider has not been reached yet; try again shortly.');
     return this.configuration;
@@ -65,7 +68,7 @@ export class IdentityProvider {
   }
 
   get metadata(): client.ServerMetadata {
-    return this.config.serverMetadata();
+    return this.requireConfiguration().serverMetadata();
   }
 
   /** Every call to the IdP goes through here: timed, and failures counted, by operation. */
@@ -156,6 +159,12 @@ export class IdentityProvider {
       this.logger.warn(
         { issuer: meta.issuer },
         'IdP metadata has no end_session_endpoint; logout ends only the gateway session (logoutUrl is "/").',
+      );
+    }
+    if (this.oidc.par && !meta.pushed_authorization_request_endpoint) {
+      this.logger.error(
+        { issuer: meta.issuer },
+        'OIDC_PAR is true but IdP metadata has no pushed_authorization_request_endpoint; every sign-in will fail (503). Unset OIDC_PAR or enable PAR at the IdP.',
       );
     }
     if (!meta.revocation_endpoint) {

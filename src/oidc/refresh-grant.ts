@@ -37,7 +37,9 @@ export class IdpRefreshGrant implements RefreshGrant {
     const spent = record.tokens.refreshToken;
     let response: TokenResponse;
     try {
-      response = await this.idp.call('refresh', () => client.refreshTokenGrant(this.idp.config, spent));
+      response = await this.idp.call('refresh', () =>
+        client.refreshTokenGrant(this.idp.requireConfiguration(), spent),
+      );
     } catch (err) {
       const failure = await describeIdpFailure(err);
       const kind = classifyRefreshFailure(failure);
@@ -86,7 +88,7 @@ export class IdpRefreshGrant implements RefreshGrant {
     const idClaims = response.claims() as Record<string, unknown> | undefined;
     if (idClaims) {
       const { issuer } = this.idp.metadata;
-      const clientId = this.idp.config.clientMetadata().client_id;
+      const clientId = this.idp.requireConfiguration().clientMetadata().client_id;
       const mismatch = refreshedIdTokenMismatch(
         record.tokens.idToken,
         { sub: record.sub, issuer, clientId },

@@ -5,7 +5,13 @@ import { NotFoundError } from '../errors.js';
 import type { Forwarder } from './forward.js';
 import type { RouteMatch } from './route-table.js';
 import type { SessionSockets } from './session-sockets.js';
-import { checkMethod, refuseUpgradeHeader, requireCsrfHeader, requireOwnOrigin } from './steps.js';
+import {
+  checkMethod,
+  checkPolicy,
+  refuseUpgradeHeader,
+  requireCsrfHeader,
+  requireOwnOrigin,
+} from './steps.js';
 import type { UpstreamAccess } from './upstream-access.js';
 import { upstreamRequestHeaders, type Framing, type TrustFn } from './upstream-headers.js';
 
@@ -25,6 +31,7 @@ export interface ApiPipelineDeps {
  * path guard, the framing check and the route match):
  *
  *   method (405) -> no stray Upgrade (400) -> anti-forgery (403) -> session (401)
+ *   -> the route's policy, if any (403 forbidden, 401 step_up_required)
  *   -> fresh token (refresh; 401/503) -> the route's token -> headers -> forward
  */
 export async function proxyRequest(
@@ -62,7 +69,8 @@ export function forwardWith(
  * The same for a WebSocket handshake (the front door has checked that it is a GET WebSocket upgrade):
  *
  *   websocket route (404) -> method (405) -> Origin instead of X-CSRF (403) -> session (401)
- *   -> fresh token -> the route's token -> headers -> upgrade; the socket closes with its session
+ *   -> policy (403/401) -> fresh token -> the route's token -> headers -> upgrade; the socket closes
+ *   with its session
  */
 export async function proxyUpgrade(
   req: IncomingMessage,
@@ -114,13 +122,18 @@ function headersFor(
   });
 }
 
-/** session (401) -> fresh token -> the route's token, as the `Authorization` value (or none). */
+/**
+ * session (401) -> policy -> fresh token -> the route's token, as the `Authorization` value (or none).
+ * The policy sees the session as stored, before any token work: a refused request costs the IdP nothing.
+ */
 async function routeAuthorization(
   req: IncomingMessage,
   route: RouteConfig,
   deps: ApiPipelineDeps,
 ): Promise<{ value: string | undefined; sid: string | undefined } | undefined> {
   const loaded = await deps.access.session(req, route);
+  // Routes without a policy (most) pay this one comparison, nothing else.
+  if (route.require !== undefined) checkPolicy(route.require, loaded);
   const session = loaded && (await deps.access.fresh(loaded));
   const token = await deps.access.token(route, session);
   if (token === undefined && session === undefined) return undefined;

@@ -2,9 +2,11 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { RouteConfig } from '../config/types.js';
-import { BadGatewayError, GatewayTimeoutError, type GatewayError } from '../errors.js';
+import { BadGatewayError, GatewayTimeoutError, StepUpRequiredError, type GatewayError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { stepUpLoginUrl } from './route-policy.js';
+import { findStepUpChallenge } from './step-up-challenge.js';
 import { downstreamResponseHeaders, type Framing } from './upstream-headers.js';
 
 /** Keep-alive connection pools to upstreams, shared by every route. */
@@ -43,7 +45,8 @@ export class Forwarder {
   readonly upstreamHost: string;
   private readonly client: typeof http | typeof https;
   private readonly base: http.RequestOptions;
-  private readonly privateByDefault: boolean;
+  /** A user or optional route: its answers are private, and its upstream may ask for a step-up. */
+  private readonly userRoute: boolean;
   private readonly durationByStatus = new Map<number, (seconds: number) => void>();
 
   constructor(
@@ -61,7 +64,7 @@ export class Forwarder {
       agent: secure ? deps.agents.https : deps.agents.http,
       setHost: false,
     };
-    this.privateByDefault = route.token === 'user' || route.token === 'optional';
+    this.userRoute = route.token === 'user' || route.token === 'optional';
   }
 
   /** Sends `req` (headers already built) to `path` upstream and streams the answer into `res`. */
@@ -92,11 +95,13 @@ export class Forwarder {
       timeout.clear();
       this.observe(answer.statusCode ?? 502, started);
       if (clientGone) return void answer.destroy();
+      const stepUp = answer.statusCode === 401 ? this.stepUp(answer) : undefined;
+      if (stepUp !== undefined) return void this.deps.writeError(res, stepUp);
       res.writeHead(
         answer.statusCode ?? 502,
         downstreamResponseHeaders(answer.rawHeaders, {
           gatewayCookies: this.deps.gatewayCookies,
-          privateByDefault: this.privateByDefault,
+          privateByDefault: this.userRoute,
           defaults: this.deps.securityHeaders,
         }),
       );
@@ -150,6 +155,8 @@ export class Forwarder {
     upstream.once('response', (answer: IncomingMessage) => {
       timeout.clear();
       const status = answer.statusCode ?? 502;
+      const stepUp = status === 401 ? this.stepUp(answer) : undefined;
+      if (stepUp !== undefined) return void this.deps.refuseUpgrade(socket, stepUp);
       // The refusal's body is relayed until the upstream ends; the connection then closes.
       socket.write(
         `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\n${this.relayedHead(answer)}Connection: close\r\n\r\n`,
@@ -166,6 +173,28 @@ export class Forwarder {
       this.deps.refuseUpgrade(socket, timeout.fired ? new GatewayTimeoutError() : new BadGatewayError());
     });
     upstream.end();
+  }
+
+  /**
+   * RFC 9470: the upstream's 401 `insufficient_user_authentication` challenge becomes the gateway's own
+   * 401 `step_up_required` (its headers are not relayed), on routes that carry the user's token; the
+   * upstream's body is read to its end so the pooled connection stays usable. Without a usable
+   * `acr_values` or `max_age`, the step-up is a fresh sign-in (`max_age=0`).
+   */
+  private stepUp(answer: IncomingMessage): StepUpRequiredError | undefined {
+    const header = answer.headers['www-authenticate'];
+    if (!this.userRoute || header === undefined) return undefined;
+    const asked = findStepUpChallenge([header]);
+    if (asked === undefined) return undefined;
+    answer.resume();
+    const maxAge = asked.maxAge ?? (asked.acr === undefined ? 0 : undefined);
+    this.deps.logger.info(
+      { route: this.route.prefix, acrValues: asked.acr, maxAge },
+      'upstream asked for a step-up sign-in',
+    );
+    return new StepUpRequiredError(
+      stepUpLoginUrl(asked.acr, maxAge === undefined ? undefined : maxAge * 1000),
+    );
   }
 
   /** The route's timeout on the upstream's answer (its headers); `clear()` once they are in. */

@@ -1,6 +1,13 @@
 import type { IncomingMessage } from 'node:http';
-import type { RouteConfig } from '../config/types.js';
-import { BadRequestError, CsrfRequiredError, MethodNotAllowedError } from '../errors.js';
+import type { RouteConfig, RoutePolicy } from '../config/types.js';
+import {
+  BadRequestError,
+  CsrfRequiredError,
+  MethodNotAllowedError,
+  UnauthenticatedError,
+} from '../errors.js';
+import type { LoadedSession } from '../session/session-records.js';
+import { checkRoutePolicy } from './route-policy.js';
 
 // The checks of a proxied request, in the contract's order (proxy/api-pipeline.ts runs them). Each does
 // one check and throws the contract's error; none knows the next.
@@ -39,4 +46,13 @@ export function requireWebSocketUpgrade(req: IncomingMessage): void {
 export function requireOwnOrigin(req: IncomingMessage, publicOrigin: string): void {
   if (req.headers.origin !== publicOrigin)
     throw new CsrfRequiredError("WebSocket upgrades must come from the gateway's own origin.");
+}
+
+/**
+ * The route's `require` against the session's claims: 403 `forbidden` or 401 `step_up_required`
+ * (route-policy.ts). A policy needs a user: no session is 401 `unauthenticated`, on optional routes too.
+ */
+export function checkPolicy(policy: RoutePolicy, session: LoadedSession | undefined): void {
+  if (session === undefined) throw new UnauthenticatedError();
+  checkRoutePolicy(policy, session.record.claims, Date.now());
 }

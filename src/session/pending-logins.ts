@@ -8,6 +8,12 @@ export interface PendingLogin {
   codeVerifier: string;
   returnTo: string;
   createdAt: number;
+  /**
+   * The sign-in options sent to the IdP, for the callback: a `prompt=none` failure returns to
+   * `returnTo`, and a `max_age` is checked against the ID token's `auth_time`. Absent in attempts
+   * started before these options existed.
+   */
+  options?: { prompt?: string; acrValues?: string; maxAge?: number };
 }
 
 export const LOGIN_LIFETIME_MS = 10 * 60_000;

@@ -41,6 +41,8 @@ export interface StartIdpOptions {
   backchannelLogout?: boolean;
   /** A hostile IdP from the start (its discovery document too): see TestIdp.rewriteResponses. */
   rewriteResponses?: ResponseRewrite;
+  /** RFC 9126: the IdP accepts only pushed authorization requests (discovery says so). Default false. */
+  requirePar?: boolean;
 }
 
 /** Rewrites a 200 JSON answer (discovery, token, …) before it leaves the IdP: a hostile or broken IdP. */

@@ -134,6 +134,7 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     introspection: options.introspection ?? true,
     clientCredentials,
     backchannelLogout,
+    requirePushedAuthorizationRequests: options.requirePar ?? false,
     signingKey: await getSigningKey(),
     intercept,
     portVariable: 'the test IdP port',

@@ -21,6 +21,7 @@ oidc:
     resource: [urn:a, urn:b]
   clockTolerance: 10
   allowInsecureHttp: false
+  par: true
 redis:
   clusterNodes: [r1:7000, 'r2:7000']
   keyPrefix: 'app:'
@@ -69,6 +70,7 @@ routes:
       ],
       clockToleranceSec: 10,
       allowInsecureHttp: false,
+      par: true,
     });
     expect(config.redis).toEqual({
       mode: 'cluster',

@@ -1,4 +1,4 @@
-/** The OpenID Provider and client: issuer, client authentication, scopes and ID-token checks. */
+/** The OpenID Provider and client: issuer, client authentication, scopes, ID-token checks and PAR. */
 import { loadClientPrivateKey } from '../client-key.js';
 import { show } from '../parsers.js';
 import { isLoopbackHost } from '../parsers-net.js';
@@ -88,6 +88,7 @@ export function loadOidc(ctx: Context): Oidc | undefined {
   const authParams = r.value('OIDC_AUTH_PARAMS') ?? [];
   const clockToleranceMs = r.value('OIDC_CLOCK_TOLERANCE');
   const idTokenAlgs = r.value('OIDC_ID_TOKEN_ALGS');
+  const par = r.value('OIDC_PAR');
   // Every value below is defined once no problem was recorded anywhere (an unset required value is one).
   if (problems.count > 0) return undefined;
   return {
@@ -99,5 +100,6 @@ export function loadOidc(ctx: Context): Oidc | undefined {
     clockToleranceSec: Math.floor(clockToleranceMs! / 1000),
     allowInsecureHttp: allowInsecureHttp!,
     idTokenAlgs,
+    par: par!,
   };
 }

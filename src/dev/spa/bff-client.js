@@ -5,10 +5,14 @@
  *
  *   getSession()        GET /auth/session, typed; `null` when signed out
  *   login(returnTo?)    navigates to /auth/login?returnTo=… (default: the current path)
+ *   trySilentLogin()    signs in without any page at the IdP when it still has a session
+ *                       (prompt=none); resolves with the session, or null when that needs the user
  *   logout()            POST /auth/logout with X-CSRF, then navigates to the returned logoutUrl
  *   api(path, init)     fetch with X-CSRF: 1 and credentials 'same-origin'; a 401 signs in again (or
  *                       calls onUnauthenticated); a 503 idp_unavailable / session_store_unavailable
  *                       is retried with bounded backoff; every other non-2xx answer throws BffError
+ * A 401 step_up_required navigates to the gateway's loginUrl once; the same step-up again within a
+ * minute (an IdP that ignores acr_values) rejects without navigating, so the page cannot loop.
  * Only globals that browsers (and Node 20+) have, through `globalThis` where the DOM library is needed.
  */
 /** Every `error` code the gateway itself answers with (the contract's error table). */
@@ -49,6 +53,34 @@ export class BffError extends Error {
   }
 }
 export const DEFAULT_RETRY = { retries: 3, baseDelayMs: 300, maxDelayMs: 5000 };
+/** What the gateway appends to returnTo when a prompt=none sign-in needs the user (login_required, …). */
+export const LOGIN_ERROR_PARAM = 'login_error';
+const SILENT_KEY = 'bff-client:silent-login';
+const STEP_UP_KEY = 'bff-client:step-up';
+/** A guard older than this is forgotten: a later silent sign-in or step-up is a new one. */
+const GUARD_MS = 60000;
+/** The `login_error` of a path's query, if any, as sent (an OAuth error code needs no decoding). */
+export function loginErrorOf(path) {
+  const beforeHash = path.split('#', 1)[0] ?? '';
+  const queryAt = beforeHash.indexOf('?');
+  if (queryAt === -1) return undefined;
+  for (const part of beforeHash.slice(queryAt + 1).split('&')) {
+    const eq = part.indexOf('=');
+    if ((eq === -1 ? part : part.slice(0, eq)) === LOGIN_ERROR_PARAM)
+      return eq === -1 ? '' : part.slice(eq + 1);
+  }
+  return undefined;
+}
+/** The path without its `login_error` parameters; the rest of the query and the fragment are kept. */
+export function withoutLoginError(path) {
+  const hashAt = path.indexOf('#');
+  const hash = hashAt === -1 ? '' : path.slice(hashAt);
+  const [pathname = '', query] = (hashAt === -1 ? path : path.slice(0, hashAt)).split('?', 2);
+  const kept = (query ?? '')
+    .split('&')
+    .filter((part) => part !== '' && part.split('=')[0] !== LOGIN_ERROR_PARAM);
+  return `${pathname}${kept.length > 0 ? `?${kept.join('&')}` : ''}${hash}`;
+}
 /** Backoff before retry number `attempt` (1-based): base·2^(attempt-1), the upper half jittered, capped. */
 export function backoffDelay(attempt, retry, random = Math.random) {
   const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
@@ -128,6 +160,19 @@ export function createBffClient(options = {}) {
     options.currentPath ??
     (() =>
       browser.location ? browser.location.pathname + browser.location.search + browser.location.hash : '/');
+  const storage = options.storage ?? browser.sessionStorage;
+  const replacePath = options.replacePath ?? ((path) => browser.history?.replaceState(null, '', path));
+  const now = options.now ?? Date.now;
+  /** Whether `key` holds `value` set less than GUARD_MS ago. */
+  function guarded(key, value) {
+    const entry = storage?.getItem(key);
+    if (entry === null || entry === undefined) return false;
+    const [at, ...rest] = entry.split(' ');
+    return rest.join(' ') === value && now() - Number(at) < GUARD_MS;
+  }
+  function guard(key, value) {
+    storage?.setItem(key, `${now()} ${value}`);
+  }
   /** One gateway call with X-CSRF and the cookie; 503s the contract calls retryable are retried. */
   async function send(path, init = {}) {
     if (!isLocalPath(path)) throw new TypeError(`bff-client: "${path}" is not a path on the gateway`);
@@ -162,21 +207,41 @@ export function createBffClient(options = {}) {
     const separator = start.includes('?') ? '&' : '?';
     return `${base}${start}${separator}returnTo=${encodeURIComponent(target)}`;
   }
+  async function getSession() {
+    // The gateway answers with Cache-Control: no-store, so no cache mode is needed here.
+    const response = await send('/auth/session', { headers: { accept: 'application/json' } });
+    if (response.status === 401) {
+      await response.body?.cancel().catch(() => {});
+      return null;
+    }
+    if (!response.ok) throw await errorFrom(response);
+    return await response.json();
+  }
   return {
     loginHref,
     login(returnTo, loginUrl) {
       navigate(loginHref(returnTo, loginUrl));
     },
-    async getSession() {
-      // The gateway answers with Cache-Control: no-store, so no cache mode is needed here.
-      const response = await send('/auth/session', { headers: { accept: 'application/json' } });
-      if (response.status === 401) {
-        await response.body?.cancel().catch(() => {});
+    async trySilentLogin(returnTo) {
+      const here = currentPath();
+      // Back from an attempt the IdP could not complete without the user: signed out, URL cleaned.
+      if (loginErrorOf(here) !== undefined) {
+        storage?.removeItem(SILENT_KEY);
+        replacePath(withoutLoginError(here));
         return null;
       }
-      if (!response.ok) throw await errorFrom(response);
-      return await response.json();
+      const session = await getSession();
+      // Signed in (perhaps by the attempt), or an attempt just made that came back without a session.
+      if (session !== null || guarded(SILENT_KEY, 'prompt=none')) {
+        storage?.removeItem(SILENT_KEY);
+        return session;
+      }
+      guard(SILENT_KEY, 'prompt=none');
+      navigate(loginHref(returnTo, '/auth/login?prompt=none'));
+      // The page is leaving; it comes back to returnTo, where trySilentLogin() then resolves.
+      return new Promise(() => {});
     },
+    getSession,
     async logout() {
       const response = await send('/auth/logout', {
         method: 'POST',
@@ -197,7 +262,13 @@ export function createBffClient(options = {}) {
       const error = await errorFrom(response);
       if (response.status === 401) {
         if (options.onUnauthenticated) options.onUnauthenticated(error);
-        else navigate(loginHref(undefined, error.loginUrl));
+        else if (error.code !== 'step_up_required' || error.loginUrl === undefined)
+          navigate(loginHref(undefined, error.loginUrl));
+        else if (!guarded(STEP_UP_KEY, error.loginUrl)) {
+          // The same step-up again right after one: the IdP did not give what the route needs.
+          guard(STEP_UP_KEY, error.loginUrl);
+          navigate(loginHref(undefined, error.loginUrl));
+        }
       }
       throw error;
     },
@@ -207,5 +278,6 @@ export function createBffClient(options = {}) {
 const defaultClient = createBffClient();
 export const getSession = () => defaultClient.getSession();
 export const login = (returnTo, loginUrl) => defaultClient.login(returnTo, loginUrl);
+export const trySilentLogin = (returnTo) => defaultClient.trySilentLogin(returnTo);
 export const logout = () => defaultClient.logout();
 export const api = (path, init) => defaultClient.api(path, init);

@@ -6,9 +6,18 @@ import { destroySession, regenerateSession, saveSession } from '../../session/ex
 import { preferHtmlErrors } from '../error-handler.js';
 import { GatewayError, LoginError } from '../../errors.js';
 import { signedInPage } from '../pages.js';
+import { withLoginError } from '../return-to.js';
 import type { AuthDeps } from './deps.js';
 import { checkResponseIssuer } from './response-issuer.js';
 import { requireSecureRequest } from './secure-request.js';
+
+/** OpenID Connect Core 3.1.2.6: what a `prompt=none` request gets when the user would have to act. */
+const SILENT_LOGIN_ERRORS = new Set([
+  'login_required',
+  'interaction_required',
+  'consent_required',
+  'account_selection_required',
+]);
 
 function queryString(req: Request, name: string): string | undefined {
   const value = req.query[name];
@@ -24,8 +33,7 @@ export function callback(deps: AuthDeps) {
   const complete = completeLogin(deps);
   return async (req: Request, res: Response): Promise<void> => {
     try {
-      await complete(req, res);
-      deps.metrics.logins.inc({ outcome: 'ok' });
+      deps.metrics.logins.inc({ outcome: await complete(req, res) });
     } catch (err) {
       deps.metrics.logins.inc({ outcome: err instanceof GatewayError ? err.code : 'error' });
       throw err;
@@ -33,8 +41,9 @@ export function callback(deps: AuthDeps) {
   };
 }
 
+/** Resolves with the outcome to count: `ok`, or the IdP's code of a silent sign-in that returned to the app. */
 function completeLogin(deps: AuthDeps) {
-  return async (req: Request, res: Response): Promise<void> => {
+  return async (req: Request, res: Response): Promise<string> => {
     preferHtmlErrors(res);
     res.setHeader('Cache-Control', 'no-store');
     // Before the take: a refused callback leaves its pending login for the retry after Retry-After.
@@ -61,6 +70,11 @@ function completeLogin(deps: AuthDeps) {
         },
         'IdP returned an error to the callback',
       );
+      // A silent sign-in the IdP could not complete without the user: back to the app, which asked.
+      if (pending?.options?.prompt === 'none' && SILENT_LOGIN_ERRORS.has(code)) {
+        res.redirect(302, withLoginError(pending.returnTo, code));
+        return code;
+      }
       throw new LoginError(code, 'The identity provider did not complete the sign-in.');
     }
     if (pending === undefined) {
@@ -85,6 +99,7 @@ function completeLogin(deps: AuthDeps) {
         expectedState: state!,
         expectedNonce: pending.nonce,
         codeVerifier: pending.codeVerifier,
+        maxAgeSec: pending.options?.maxAge,
       },
       deps.logger,
     );
@@ -110,7 +125,16 @@ function completeLogin(deps: AuthDeps) {
       await destroySession(req).catch(() => undefined);
       throw err;
     }
-    deps.logger.info({ sub: record.sub, sid: record.idpSid }, 'signed in');
+    deps.logger.info(
+      {
+        sub: record.sub,
+        sid: record.idpSid,
+        acr: record.claims.acr,
+        acrRequested: pending.options?.acrValues,
+      },
+      'signed in',
+    );
     res.status(200).type('html').send(signedInPage(pending.returnTo));
+    return 'ok';
   };
 }
