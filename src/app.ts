@@ -17,8 +17,8 @@ import { statusRoute } from './http/status.js';
 import { startMetricsServer } from './observability/metrics-server.js';
 import { assembleFrontDoor } from './proxy/assemble.js';
 import type { TrustFn } from './proxy/upstream-headers.js';
-import { sessionMiddleware } from './session/express-session.js';
-import { whenReady } from './session/redis-client.js';
+import { sessionMiddleware } from './session/cookie/express-session.js';
+import { whenReady } from './session/store/redis-client.js';
 
 export interface GatewayOptions extends PartsOptions {
   /** Clock for login expiry; tests move it to cross the 10-minute limit. */

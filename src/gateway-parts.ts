@@ -8,18 +8,18 @@ import { IdentityProvider } from './oidc/provider.js';
 import { IdpRefreshGrant } from './oidc/refresh-grant.js';
 import { SessionSockets } from './proxy/session-sockets.js';
 import { UpstreamAccess } from './proxy/upstream-access.js';
-import { CookieRules } from './session/cookies.js';
-import { StoreKeys } from './session/keys.js';
+import { CookieRules } from './session/cookie/cookie-rules.js';
+import { StoreKeys } from './session/store/keys.js';
 import { PendingLogins } from './session/pending-logins.js';
-import { createRedisClient, watchRedis, type RedisClient } from './session/redis-client.js';
+import { createRedisClient, watchRedis, type RedisClient } from './session/store/redis-client.js';
 import { RefreshGrace } from './session/refresh/refresh-grace.js';
 import { StoreRefreshLocks } from './session/refresh/refresh-lock.js';
 import { SessionRefresher } from './session/refresh/session-refresher.js';
-import { SessionIndex } from './session/session-index.js';
-import { SessionRecords } from './session/session-records.js';
-import { SealedSessionStore } from './session/session-store.js';
+import { SessionIndex } from './session/backchannel-index.js';
+import { SessionRecords } from './session/records/session-records.js';
+import { SealedSessionStore } from './session/cookie/express-store.js';
 import { SessionTerminator } from './session/session-terminator.js';
-import { createStores, type Stores } from './session/stores.js';
+import { createStores, type Stores } from './session/store/stores.js';
 import { Vault } from './session/vault.js';
 
 /** What the caller may bring instead of the defaults (see `GatewayOptions` in app.ts). */

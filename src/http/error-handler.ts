@@ -3,7 +3,7 @@ import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.js';
 import { describeError } from '../observability/logger.js';
-import type { CookieRules } from '../session/cookies.js';
+import type { CookieRules } from '../session/cookie/cookie-rules.js';
 import type { Metrics } from '../observability/metrics.js';
 import {
   GatewayError,

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { IdentityProvider } from '../oidc/provider.js';
-import type { KvStore } from '../session/kv-store.js';
+import type { KvStore } from '../session/store/kv-store.js';
 
 /** /healthz: the process runs. /readyz: the store answers and discovery is loaded. */
 export function healthRoutes(kv: KvStore, idp: IdentityProvider, isShuttingDown: () => boolean): Router {

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
-import type { SessionRecords } from '../session/session-records.js';
-import { readSessionId } from '../session/session-cookie.js';
+import type { SessionRecords } from '../session/records/session-records.js';
+import { readSessionId } from '../session/cookie/session-id.js';
 import { statusPage } from './pages.js';
 
 export interface StatusDeps {

@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import { IdpUnavailableError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
-import { needsRefresh } from '../session/record.js';
+import { needsRefresh } from '../session/records/record.js';
 import { describeIdpFailure } from './idp-errors.js';
 import type { IdentityProvider } from './provider.js';
 import { accessTokenTimes } from './token-response.js';

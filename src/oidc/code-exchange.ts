@@ -1,7 +1,7 @@
 import * as client from 'openid-client';
 import { IdpUnavailableError, LoginError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
-import type { TokenSet } from '../session/record.js';
+import type { TokenSet } from '../session/records/record.js';
 import { IdTokenKeysUnavailableError } from './id-token.js';
 import { isTransientIdpError } from './idp-errors.js';
 import type { IdentityProvider } from './provider.js';

@@ -1,6 +1,6 @@
 import * as client from 'openid-client';
 import { describeError, type Logger } from '../observability/logger.js';
-import { userClaims } from '../session/record.js';
+import { userClaims } from '../session/records/record.js';
 import type {
   GrantResult,
   RefreshableRecord,

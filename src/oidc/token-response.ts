@@ -1,5 +1,5 @@
 import type * as client from 'openid-client';
-import type { TokenSet } from '../session/record.js';
+import type { TokenSet } from '../session/records/record.js';
 
 /** Used only when a token response has no expires_in and the access token is not a JWT with `exp`. */
 export const DEFAULT_ACCESS_TOKEN_LIFETIME_MS = 5 * 60_000;

@@ -6,7 +6,7 @@ import { securityHeaderList } from '../http/security-headers.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { requestObserver } from '../observability/request-observer.js';
-import type { CookieRules } from '../session/cookies.js';
+import type { CookieRules } from '../session/cookie/cookie-rules.js';
 import { createUpstreamAgents } from './forward.js';
 import { createForwarders } from './forwarders.js';
 import { frontDoor } from './front-door.js';

@@ -6,7 +6,7 @@ import {
   MethodNotAllowedError,
   UnauthenticatedError,
 } from '../errors.js';
-import type { LoadedSession } from '../session/session-records.js';
+import type { LoadedSession } from '../session/records/session-records.js';
 import { checkRoutePolicy } from './route-policy.js';
 
 // The checks of a proxied request, in the contract's order (proxy/api-pipeline.ts runs them). Each does

@@ -2,10 +2,10 @@ import type { IncomingMessage } from 'node:http';
 import type { GatewayConfig, RouteConfig } from '../config/types.js';
 import { UnauthenticatedError } from '../errors.js';
 import type { ClientCredentials } from '../oidc/client-credentials.js';
-import { shouldSlide, slid } from '../session/record.js';
+import { shouldSlide, slid } from '../session/records/record.js';
 import type { SessionRefresher } from '../session/refresh/session-refresher.js';
-import { readSessionId } from '../session/session-cookie.js';
-import type { LoadedSession, SessionRecords } from '../session/session-records.js';
+import { readSessionId } from '../session/cookie/session-id.js';
+import type { LoadedSession, SessionRecords } from '../session/records/session-records.js';
 
 type SessionSettings = Pick<
   GatewayConfig['session'],
@@ -27,7 +27,7 @@ export class UpstreamAccess {
 
   /**
    * The session of user and optional routes: one store read and no write, except that the idle
-   * deadline slides lazily (session/record.ts) with a compare-and-set that yields to any concurrent write.
+   * deadline slides lazily (session/records/record.ts) with a compare-and-set that yields to any concurrent write.
    * 401 on a user route without one.
    */
   async session(req: IncomingMessage, route: RouteConfig): Promise<LoadedSession | undefined> {

@@ -1,5 +1,5 @@
-import type { StoreKeys } from './keys.js';
-import type { PendingLoginStore } from './pending-login-store.js';
+import type { StoreKeys } from './store/keys.js';
+import type { PendingLoginStore } from './store/pending-login-store.js';
 import type { Vault } from './vault.js';
 
 /** One sign-in attempt between /auth/login and /auth/callback. */

@@ -1,10 +1,10 @@
 import { describeError, type Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { StoreKeys } from './keys.js';
-import type { KvStore } from './kv-store.js';
-import type { SessionRecord } from './record.js';
-import type { SessionIndex, SessionMatch } from './session-index.js';
-import type { SessionRecords } from './session-records.js';
+import type { StoreKeys } from './store/keys.js';
+import type { KvStore } from './store/kv-store.js';
+import type { SessionRecord } from './records/record.js';
+import type { SessionIndex, SessionMatch } from './backchannel-index.js';
+import type { SessionRecords } from './records/session-records.js';
 
 /** Why a session ended, as counted by `bff_logouts_total{kind}`. */
 export type EndKind = 'rp' | 'backchannel' | 'refresh';

@@ -167,7 +167,7 @@ export interface SignedIn {
   /** The `Cookie` header value the browser sends to the gateway. */
   cookie: string;
   /** The stored session record (read with the browser's id, as the gateway does). */
-  record(): Promise<import('../../src/session/record.js').SessionRecord>;
+  record(): Promise<import('../../src/session/records/record.js').SessionRecord>;
   /** Marks the stored access token as expired, as if its lifetime had passed. */
   expireAccessToken(): Promise<void>;
   /** fetch on the gateway with the session cookie and `X-CSRF: 1`. */

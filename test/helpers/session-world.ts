@@ -12,11 +12,11 @@
 import { randomBytes } from 'node:crypto';
 import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import { StoreKeys } from '../../src/session/keys.js';
-import { createMemoryStores, type Stores } from '../../src/session/stores.js';
-import type { SessionRecord } from '../../src/session/record.js';
-import { SessionIndex } from '../../src/session/session-index.js';
-import { SessionRecords, type LoadedSession } from '../../src/session/session-records.js';
+import { StoreKeys } from '../../src/session/store/keys.js';
+import { createMemoryStores, type Stores } from '../../src/session/store/stores.js';
+import type { SessionRecord } from '../../src/session/records/record.js';
+import { SessionIndex } from '../../src/session/backchannel-index.js';
+import { SessionRecords, type LoadedSession } from '../../src/session/records/session-records.js';
 import { SessionTerminator, type SessionEndListener } from '../../src/session/session-terminator.js';
 import { Vault } from '../../src/session/vault.js';
 import { captureLogs, type CapturedLogs } from './logs.js';

@@ -6,10 +6,10 @@
  *   const { kv, redis, stop } = await KV_STORES.redis();        // or KV_STORES.memory()
  */
 import { randomBytes } from 'node:crypto';
-import type { KvStore } from '../../src/session/kv-store.js';
-import { MemoryKvStore } from '../../src/session/memory-kv-store.js';
-import { RedisKvStore } from '../../src/session/redis-kv-store.js';
-import type { SessionRecord } from '../../src/session/record.js';
+import type { KvStore } from '../../src/session/store/kv-store.js';
+import { MemoryKvStore } from '../../src/session/store/memory-kv-store.js';
+import { RedisKvStore } from '../../src/session/store/redis-kv-store.js';
+import type { SessionRecord } from '../../src/session/records/record.js';
 import type { Vault } from '../../src/session/vault.js';
 import { startRedis, type RedisServer } from './redis.js';
 

@@ -1,8 +1,8 @@
 /** The fixture and context the parts of the store contract (store-contract*.ts) share. */
 import { expect } from 'vitest';
-import type { StoreKeys } from '../../src/session/keys.js';
-import type { KvStore } from '../../src/session/kv-store.js';
-import type { Stores } from '../../src/session/stores.js';
+import type { StoreKeys } from '../../src/session/store/keys.js';
+import type { KvStore } from '../../src/session/store/kv-store.js';
+import type { Stores } from '../../src/session/store/stores.js';
 
 export interface StoreFixture {
   stores: Stores;

@@ -13,7 +13,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionStoreUnavailableError } from '../../src/errors.js';
-import { StoreKeys } from '../../src/session/keys.js';
+import { StoreKeys } from '../../src/session/store/keys.js';
 import type { ContractContext, StoreFixture } from './store-contract-context.js';
 import { untilGone } from './store-contract-context.js';
 import { describeIndexContract, describePendingLoginContract } from './store-contract-domain.js';

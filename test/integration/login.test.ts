@@ -4,7 +4,7 @@ import { CLIENT_ID, CLIENT_SECRET, sessionIdFromCookie, startStack, type Stack }
 import { callback, completeAtIdp, loginThroughIdp, startLogin } from '../helpers/login.js';
 import { TestBrowser } from '../helpers/browser.js';
 import { recordWrites } from '../helpers/redis-writes.js';
-import { openStoredSession } from '../../src/session/stored-session.js';
+import { openStoredSession } from '../../src/session/records/sealed-record.js';
 
 /** Every secret value seen during this file's run; the log check at the end looks for each. */
 const secrets = new Set<string>();

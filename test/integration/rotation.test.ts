@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStoredSession } from '../../src/session/stored-session.js';
+import { openStoredSession } from '../../src/session/records/sealed-record.js';
 import { signIn, startStack, type Stack } from '../helpers/gateway.js';
 import { startUpstream, type Upstream } from '../helpers/upstream.js';
 

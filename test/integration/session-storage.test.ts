@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { importJWK, SignJWT, type JWTPayload } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStoredSession } from '../../src/session/stored-session.js';
+import { openStoredSession } from '../../src/session/records/sealed-record.js';
 import { CLIENT_ID, signIn, startStack, type SignedIn, type Stack } from '../helpers/gateway.js';
 import { getSigningKey } from '../helpers/idp.js';
 import { legacyStoredSession } from '../helpers/sessions.js';

@@ -3,8 +3,8 @@
  * 3-master Redis Cluster (every multi-key script must keep its keys in one slot), and the in-memory
  * keyspace of REDIS mode `memory`. The same operations, edge cases and TTLs hold on each.
  */
-import { createMemoryStores, createRedisStores } from '../../src/session/stores.js';
-import { MemoryKeyspace } from '../../src/session/memory-keyspace.js';
+import { createMemoryStores, createRedisStores } from '../../src/session/store/stores.js';
+import { MemoryKeyspace } from '../../src/session/store/memory-keyspace.js';
 import { startRedis } from '../helpers/redis.js';
 import { startRedisCluster } from '../helpers/redis-cluster.js';
 import { describeStoreContract } from '../helpers/store-contract.js';

@@ -8,7 +8,7 @@ import {
   storeExpiry,
   userClaims,
   type SessionRecord,
-} from '../../src/session/record.js';
+} from '../../src/session/records/record.js';
 import { accessTokenTimes } from '../../src/oidc/token-response.js';
 
 const lifetimes = { idleTimeoutMs: 30 * 60_000, maxAgeMs: 12 * 3600_000 };

@@ -1,8 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { BoundedCache } from '../../src/session/bounded-cache.js';
-import { readSessionId } from '../../src/session/session-cookie.js';
+import { BoundedCache } from '../../src/session/records/bounded-cache.js';
+import { readSessionId } from '../../src/session/cookie/session-id.js';
 
 /** express-session's cookie value: `s:<id>.<HMAC-SHA256 base64, no padding>`, URL-encoded. */
 function signed(id: string, secret: string): string {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StoreKeys } from '../../src/session/keys.js';
-import type { SessionRecord } from '../../src/session/record.js';
-import { SessionRecords } from '../../src/session/session-records.js';
-import { openStoredSession } from '../../src/session/stored-session.js';
+import { StoreKeys } from '../../src/session/store/keys.js';
+import type { SessionRecord } from '../../src/session/records/record.js';
+import { SessionRecords } from '../../src/session/records/session-records.js';
+import { openStoredSession } from '../../src/session/records/sealed-record.js';
 import { Vault } from '../../src/session/vault.js';
 import { KV_STORES, legacyStoredSession, sampleRecord, type KvFixture } from '../helpers/sessions.js';
 

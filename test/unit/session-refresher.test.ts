@@ -9,8 +9,8 @@ import type { GrantResult, RefreshableRecord, RefreshGrant } from '../../src/ses
 import { RefreshGrace } from '../../src/session/refresh/refresh-grace.js';
 import { StoreRefreshLocks, type RefreshLocks } from '../../src/session/refresh/refresh-lock.js';
 import { SessionRefresher } from '../../src/session/refresh/session-refresher.js';
-import type { SessionRecord } from '../../src/session/record.js';
-import { slid } from '../../src/session/record.js';
+import type { SessionRecord } from '../../src/session/records/record.js';
+import { slid } from '../../src/session/records/record.js';
 import { sampleRecord } from '../helpers/sessions.js';
 import { sessionWorld, WORLD_ISSUER, type SessionWorld } from '../helpers/session-world.js';
 

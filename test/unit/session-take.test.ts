@@ -3,8 +3,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StoreKeys } from '../../src/session/keys.js';
-import { SessionRecords } from '../../src/session/session-records.js';
+import { StoreKeys } from '../../src/session/store/keys.js';
+import { SessionRecords } from '../../src/session/records/session-records.js';
 import { Vault } from '../../src/session/vault.js';
 import { KV_STORES, sampleRecord, type KvFixture } from '../helpers/sessions.js';
 

@@ -5,8 +5,8 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createRedisStores } from '../../src/session/stores.js';
-import type { SessionRecord } from '../../src/session/record.js';
+import { createRedisStores } from '../../src/session/store/stores.js';
+import type { SessionRecord } from '../../src/session/records/record.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { sampleRecord } from '../helpers/sessions.js';
 import { sessionWorld, WORLD_ISSUER, type SessionWorld } from '../helpers/session-world.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decodeRecord, encodeRecord } from '../../src/session/record-codec.js';
-import { openStoredSession, sealStoredSession } from '../../src/session/stored-session.js';
+import { decodeRecord, encodeRecord } from '../../src/session/records/record-codec.js';
+import { openStoredSession, sealStoredSession } from '../../src/session/records/sealed-record.js';
 import { Vault } from '../../src/session/vault.js';
 import { fakeJwt, legacyStoredSession, sampleRecord } from '../helpers/sessions.js';
 

@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
 import { exchangeCode } from '../../oidc/code-exchange.js';
 import { LOGIN_LIFETIME_MS } from '../../session/pending-logins.js';
-import { newSessionTimes, userClaims, type SessionRecord } from '../../session/record.js';
-import { destroySession, regenerateSession, saveSession } from '../../session/express-session.js';
+import { newSessionTimes, userClaims, type SessionRecord } from '../../session/records/record.js';
+import { destroySession, regenerateSession, saveSession } from '../../session/cookie/express-session.js';
 import { preferHtmlErrors } from '../error-handler.js';
 import { GatewayError, LoginError } from '../../errors.js';
 import { signedInPage } from '../pages.js';
@@ -128,7 +128,7 @@ function completeLogin(deps: AuthDeps) {
     deps.logger.info(
       {
         sub: record.sub,
-        sid: record.idpSid,
+        idpSid: record.idpSid,
         acr: record.claims.acr,
         acrRequested: pending.options?.acrValues,
       },

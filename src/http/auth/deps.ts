@@ -2,12 +2,12 @@ import type { GatewayConfig } from '../../config/types.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { IdentityProvider } from '../../oidc/provider.js';
-import type { CookieRules } from '../../session/cookies.js';
-import type { KvStore } from '../../session/kv-store.js';
+import type { CookieRules } from '../../session/cookie/cookie-rules.js';
+import type { KvStore } from '../../session/store/kv-store.js';
 import type { PendingLogins } from '../../session/pending-logins.js';
-import type { StoreKeys } from '../../session/keys.js';
+import type { StoreKeys } from '../../session/store/keys.js';
 import type { LoginRateLimiter } from './rate-limit.js';
-import type { SessionIndex } from '../../session/session-index.js';
+import type { SessionIndex } from '../../session/backchannel-index.js';
 import type { SessionTerminator } from '../../session/session-terminator.js';
 
 /** What the /auth handlers need; passed explicitly, no globals. */

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { buildLogoutUrl, revokeRefreshToken } from '../../oidc/end-session.js';
-import { readSessionId } from '../../session/session-cookie.js';
+import { readSessionId } from '../../session/cookie/session-id.js';
 import { hasCsrfHeader } from '../anti-forgery.js';
 import type { AuthDeps } from './deps.js';
 

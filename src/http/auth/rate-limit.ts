@@ -1,6 +1,6 @@
 import { RateLimitedError } from '../../errors.js';
-import type { StoreKeys } from '../../session/keys.js';
-import type { RateLimitStore } from '../../session/rate-limit-store.js';
+import type { StoreKeys } from '../../session/store/keys.js';
+import type { RateLimitStore } from '../../session/store/rate-limit-store.js';
 
 const WINDOW_MS = 60_000;
 /**
@@ -30,7 +30,7 @@ export class LoginRateLimiter {
   private readonly globalLimit: number;
 
   constructor(
-    /** The counters (session/rate-limit-store.ts): in Redis, or in memory for one development process. */
+    /** The counters (session/store/rate-limit-store.ts): in Redis, or in memory for one development process. */
     private readonly counters: RateLimitStore,
     private readonly keys: StoreKeys,
     /** Per client IP per window; 0: off. */

@@ -1,4 +1,4 @@
-import type { SessionRecord, TokenSet } from '../record.js';
+import type { SessionRecord, TokenSet } from '../records/record.js';
 
 /** What a refresh changes in a session record (also what the grace entry holds). */
 export type RefreshedTokens = Pick<

@@ -1,5 +1,5 @@
-import type { StoreKeys } from '../keys.js';
-import type { KvStore } from '../kv-store.js';
+import type { StoreKeys } from '../store/keys.js';
+import type { KvStore } from '../store/kv-store.js';
 import type { Vault } from '../vault.js';
 import type { RefreshedTokens } from './grant.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describeError, type Logger } from '../../observability/logger.js';
-import type { StoreKeys } from '../keys.js';
-import type { KvStore } from '../kv-store.js';
+import type { StoreKeys } from '../store/keys.js';
+import type { KvStore } from '../store/kv-store.js';
 
 /**
  * The lock's lifetime from its last confirmed renewal. It must outlive the one step that cannot be

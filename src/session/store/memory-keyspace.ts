@@ -1,4 +1,4 @@
-import { SessionStoreUnavailableError } from '../errors.js';
+import { SessionStoreUnavailableError } from '../../errors.js';
 
 /** The value types the in-memory stores use, each standing for the Redis type of the same name. */
 export type MemoryValue =

@@ -1,4 +1,4 @@
-import { hashId } from './vault.js';
+import { hashId } from '../vault.js';
 
 /**
  * Every key the gateway writes. Keys that are read or written together share a Redis Cluster hash tag
@@ -10,7 +10,7 @@ export class StoreKeys {
   sessionHash(sessionId: string): string {
     return hashId(sessionId);
   }
-  /** A stored session (session/stored-session.ts). */
+  /** A stored session (session/records/sealed-record.ts). */
   session(sessionId: string): string {
     return this.sessionByHash(hashId(sessionId));
   }

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { BoundedCache } from './bounded-cache.js';
-import { readCookie } from './cookies.js';
+import { BoundedCache } from '../records/bounded-cache.js';
+import { readCookie } from './cookie-rules.js';
 
 /** How many verified cookie values one process remembers, per set of secrets. */
 export const VERIFIED_COOKIE_ENTRIES = 10_000;

@@ -1,9 +1,9 @@
 import { BoundedCache } from './bounded-cache.js';
-import type { StoreKeys } from './keys.js';
-import type { KvStore } from './kv-store.js';
+import type { StoreKeys } from '../store/keys.js';
+import type { KvStore } from '../store/kv-store.js';
 import { isLive, storeExpiry, type SessionRecord } from './record.js';
-import { openStoredSession, sealStoredSession } from './stored-session.js';
-import type { Vault } from './vault.js';
+import { openStoredSession, sealStoredSession } from './sealed-record.js';
+import type { Vault } from '../vault.js';
 
 /**
  * A session as read: the record plus the exact stored value, for compare-and-set. Shared by every

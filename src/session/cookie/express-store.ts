@@ -1,5 +1,5 @@
 import session from 'express-session';
-import type { SessionRecords } from './session-records.js';
+import type { SessionRecords } from '../records/session-records.js';
 
 type Callback<T> = (err?: unknown, value?: T) => void;
 
@@ -12,7 +12,7 @@ type Callback<T> = (err?: unknown, value?: T) => void;
  * express-session sends a loaded session's cookie again only for rolling or expiring cookies, neither of
  * which the gateway uses; a new session gets its cookie from the middleware's options. A loaded session
  * therefore gets express-session's defaults with no expiry, as a stored one had.
- * No `touch`: sliding is done lazily by the gateway (session/record.ts), so an unchanged session costs
+ * No `touch`: sliding is done lazily by the gateway (session/records/record.ts), so an unchanged session costs
  * no write at all. Store failures arrive as SessionStoreUnavailableError from the KvStore.
  */
 export class SealedSessionStore extends session.Store {

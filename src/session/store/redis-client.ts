@@ -1,6 +1,6 @@
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import type { RedisConfig } from '../config/types.js';
-import { describeError, type Logger } from '../observability/logger.js';
+import type { RedisConfig } from '../../config/types.js';
+import { describeError, type Logger } from '../../observability/logger.js';
 
 export type RedisClient = Redis | Cluster;
 

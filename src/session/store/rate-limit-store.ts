@@ -1,4 +1,4 @@
-import { SessionStoreUnavailableError } from '../errors.js';
+import { SessionStoreUnavailableError } from '../../errors.js';
 import type { MemoryKeyspace } from './memory-keyspace.js';
 import type { RedisClient } from './redis-client.js';
 import { guard } from './redis-kv-store.js';

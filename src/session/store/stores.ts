@@ -13,7 +13,7 @@ import {
   MemorySessionIndexStore,
   RedisSessionIndexStore,
   type SessionIndexStore,
-} from './session-index-store.js';
+} from './backchannel-index-store.js';
 
 /** The generic store and the domain stores, all on one keyspace (one Redis, or one process's memory). */
 export interface Stores {

@@ -1,8 +1,8 @@
 import type { Request, RequestHandler } from 'express';
 import session from 'express-session';
-import type { GatewayConfig } from '../config/types.js';
-import type { CookieRules } from './cookies.js';
-import type { SealedSessionStore } from './session-store.js';
+import type { GatewayConfig } from '../../config/types.js';
+import type { CookieRules } from './cookie-rules.js';
+import type { SealedSessionStore } from './express-store.js';
 
 /** express-session wired for the gateway: sessions are created only at login, never touched on read. */
 export function sessionMiddleware(

@@ -1,7 +1,7 @@
 /**
  * The session record: what the gateway knows about one signed-in browser. It is read and written only
- * through session/session-records.ts (express-session too, via session/session-store.ts), and stored
- * sealed (session/stored-session.ts).
+ * through session/records/session-records.ts (express-session too, via session/cookie/express-store.ts), and stored
+ * sealed (session/records/sealed-record.ts).
  */
 export interface TokenSet {
   accessToken: string;

@@ -1,4 +1,4 @@
-import { SessionStoreUnavailableError } from '../errors.js';
+import { SessionStoreUnavailableError } from '../../errors.js';
 import type { KvStore } from './kv-store.js';
 import type { RedisClient } from './redis-client.js';
 

@@ -1,8 +1,8 @@
 import type { CookieOptions, Request, Response } from 'express';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import type { GatewayConfig } from '../config/types.js';
-import { LOGIN_LIFETIME_MS } from './pending-logins.js';
+import type { GatewayConfig } from '../../config/types.js';
+import { LOGIN_LIFETIME_MS } from '../pending-logins.js';
 
 /**
  * The cookie rules, all in one place.

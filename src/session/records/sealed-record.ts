@@ -1,6 +1,6 @@
 import { decodeRecord, encodeRecord } from './record-codec.js';
 import type { SessionRecord } from './record.js';
-import type { Vault } from './vault.js';
+import type { Vault } from '../vault.js';
 
 /**
  * The value a session key holds: the vault's bytes envelope (vault.ts) around the encoded record

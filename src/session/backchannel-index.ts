@@ -1,6 +1,6 @@
-import type { StoreKeys } from './keys.js';
-import type { Stores } from './stores.js';
-import type { SessionRecord } from './record.js';
+import type { StoreKeys } from './store/keys.js';
+import type { Stores } from './store/stores.js';
+import type { SessionRecord } from './records/record.js';
 
 /** The sessions of one IdP session, or of one user (a logout token carries `sid`, else `sub`). */
 export type SessionMatch = { idpSid: string } | { sub: string };
