@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { IdpUnavailableError, LoginError } from '../errors.js';
+import { IdpUnavailableError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
 import type { TokenSet } from '../session/records/record.js';
 import { IdTokenKeysUnavailableError } from './id-token.js';
@@ -27,11 +27,20 @@ export interface ExchangeInput {
   maxAgeSec?: number | undefined;
 }
 
+/** The IdP refused the code, or its answer failed validation: the sign-in cannot complete. */
+export class CodeExchangeRefused extends Error {
+  override readonly name = 'CodeExchangeRefused';
+  constructor(options?: ErrorOptions) {
+    super('The identity provider refused the sign-in, or its answer failed validation.', options);
+  }
+}
+
 /**
  * Exchanges the code (with the PKCE verifier) and validates the ID token: openid-client checks issuer,
  * audience, azp, nonce and times, and `auth_time` against a requested `max_age`; the signature and
  * `alg` are checked here against the IdP's JWKS, because openid-client trusts ID tokens from the
- * token endpoint unsigned. Refusals become `exchange_failed`, an unreachable IdP `idp_unavailable`.
+ * token endpoint unsigned. A refusal throws CodeExchangeRefused (the callback answers `exchange_failed`),
+ * an unreachable IdP `idp_unavailable`.
  */
 export async function exchangeCode(
   idp: IdentityProvider,
@@ -59,12 +68,7 @@ export async function exchangeCode(
       throw new IdpUnavailableError(undefined, { cause: err });
     }
     logger.warn({ err: describeError(err) }, 'code exchange refused or ID token invalid');
-    throw new LoginError(
-      'exchange_failed',
-      'The identity provider refused the sign-in, or its answer failed validation.',
-      400,
-      { cause: err },
-    );
+    throw new CodeExchangeRefused({ cause: err });
   }
 
   const idTokenClaims = { ...(response.claims() ?? {}) } as Record<string, unknown>;

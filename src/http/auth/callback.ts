@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { exchangeCode } from '../../oidc/code-exchange.js';
+import { CodeExchangeRefused, exchangeCode } from '../../oidc/code-exchange.js';
 import { LOGIN_LIFETIME_MS } from '../../session/pending-logins.js';
 import { newSessionTimes, userClaims, type SessionRecord } from '../../session/records/record.js';
 import { destroySession, regenerateSession, saveSession } from '../../session/cookie/express-session.js';
@@ -102,7 +102,12 @@ function completeLogin(deps: AuthDeps) {
         maxAgeSec: pending.options?.maxAge,
       },
       deps.logger,
-    );
+    ).catch((err: unknown) => {
+      // The oidc layer's refusal becomes the contract's answer here.
+      if (err instanceof CodeExchangeRefused)
+        throw new LoginError('exchange_failed', err.message, 400, { cause: err });
+      throw err;
+    });
 
     const now = deps.now();
     const record: SessionRecord = {
