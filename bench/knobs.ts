@@ -5,8 +5,20 @@ import { fileURLToPath } from 'node:url';
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(BENCH_DIR, '..');
 
-export const VARIANT_IDS = ['upstream', 'bare', 'hand-built', 'gateway'] as const;
+export const VARIANT_IDS = [
+  'upstream',
+  'bare',
+  'hand-built',
+  'gateway',
+  'gateway-audience',
+  'gateway-dpop',
+] as const;
 export type VariantId = (typeof VARIANT_IDS)[number];
+/**
+ * What runs without BENCH_VARIANTS. The audience-route and DPoP rows are asked for by name
+ * (BENCH_VARIANTS=…,gateway-audience,gateway-dpop): each costs another round per variant.
+ */
+export const DEFAULT_VARIANTS: readonly VariantId[] = ['upstream', 'bare', 'hand-built', 'gateway'];
 
 export type LoadGenerator = 'wrk' | 'autocannon';
 
@@ -53,7 +65,7 @@ function loadGenerator(): Knobs['loadGenerator'] {
 
 function variants(): VariantId[] {
   const raw = process.env.BENCH_VARIANTS;
-  if (raw === undefined || raw === '') return [...VARIANT_IDS];
+  if (raw === undefined || raw === '') return [...DEFAULT_VARIANTS];
   const picked = raw.split(',').map((s) => s.trim());
   for (const id of picked) {
     if (!(VARIANT_IDS as readonly string[]).includes(id)) {

@@ -23,10 +23,13 @@ import {
 import { writeChart } from './chart.js';
 import {
   API_PATH,
+  AUDIENCE_PATH,
+  BENCH_AUDIENCE,
   Cleanup,
   gatewayCookie,
   handBuiltCookie,
   LABELS,
+  probeRoute,
   startBase,
   startBaseline,
   startGateway,
@@ -43,12 +46,14 @@ async function bench(knobs: Knobs, cleanup: Cleanup): Promise<void> {
     `bench: load from ${generator}; starting redis-server, the IdP, the upstream and the variants…`,
   );
 
-  const { stack, upstream, upstreamUrl } = await startBase(cleanup);
+  const { stack, upstream, upstreamUrl } = await startBase(cleanup, want('gateway-audience'));
   const redis = stack.redis.client;
-  const [bare, handBuilt, gateway] = await Promise.all([
+  const [bare, handBuilt, gateway, dpopGateway] = await Promise.all([
     want('bare') ? startBaseline('bare', upstreamUrl, stack.redis.url, cleanup) : undefined,
     want('hand-built') ? startBaseline('hand-built', upstreamUrl, stack.redis.url, cleanup) : undefined,
-    want('gateway') ? startGateway(stack, cleanup) : undefined,
+    want('gateway') || want('gateway-audience') ? startGateway(stack, cleanup) : undefined,
+    // (f): the same configuration with every token DPoP-bound: a proof signed per proxied request.
+    want('gateway-dpop') ? startGateway(stack, cleanup, [], { OIDC_DPOP: 'true' }) : undefined,
   ]);
 
   const targets: Target[] = [];
@@ -89,7 +94,29 @@ async function bench(knobs: Knobs, cleanup: Cleanup): Promise<void> {
       headers: { cookie, 'x-csrf': '1' },
       pid: gateway.child.pid,
     };
-    targets.push(gatewayTarget);
+    if (want('gateway')) targets.push(gatewayTarget);
+    // (e): the same process and session, on the route whose token is its own audience's.
+    if (want('gateway-audience')) {
+      const probe = `${gateway.baseUrl}/aud/bench-probe`;
+      await probeRoute(probe, gatewayTarget.headers, { aud: BENCH_AUDIENCE, dpop: false });
+      targets.push({
+        ...gatewayTarget,
+        id: 'gateway-audience',
+        label: LABELS['gateway-audience'],
+        url: `${gateway.baseUrl}${AUDIENCE_PATH}`,
+      });
+    }
+  }
+  if (dpopGateway) {
+    const headers = { cookie: await gatewayCookie(dpopGateway.baseUrl, 1), 'x-csrf': '1' };
+    await probeRoute(`${dpopGateway.baseUrl}/api/bench-probe`, headers, { dpop: true });
+    targets.push({
+      id: 'gateway-dpop',
+      label: LABELS['gateway-dpop'],
+      url: `${dpopGateway.baseUrl}${API_PATH}`,
+      headers,
+      pid: dpopGateway.child.pid,
+    });
   }
 
   console.log('bench: warm-up');
@@ -113,7 +140,8 @@ async function bench(knobs: Knobs, cleanup: Cleanup): Promise<void> {
     signIns: null,
     storm: null,
   };
-  if (gateway && gatewayTarget) await gatewayExtras(results, knobs, stack, gateway, gatewayTarget);
+  if (gateway && gatewayTarget && want('gateway'))
+    await gatewayExtras(results, knobs, stack, gateway, gatewayTarget);
 
   results.finishedAt = new Date().toISOString();
   results.seconds = (Date.now() - started.getTime()) / 1000;

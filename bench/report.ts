@@ -44,6 +44,7 @@ export function extrasReport(results: BenchResults): string {
     if (hb)
       out.push(`Redis commands per hand-built request: ${hb.median.redisCommandsPerRequest.toFixed(3)}`);
   }
+  out.push(...perRouteLines(results));
   if (results.metricsStatus !== null)
     out.push(`Gateway /metrics (METRICS_PORT) answered ${results.metricsStatus}`);
   const st = results.sessionStorage;
@@ -99,4 +100,23 @@ export function extrasReport(results: BenchResults): string {
     );
   }
   return out.join('\n');
+}
+
+/** (e) and (f) against (d): what a route with its own audience, and DPoP, cost per request. */
+function perRouteLines(results: BenchResults): string[] {
+  const of = (id: string) => results.variants.find((v) => v.id === id)?.median;
+  const d = of('gateway');
+  const e = of('gateway-audience');
+  const f = of('gateway-dpop');
+  const out: string[] = [];
+  if (e)
+    out.push(
+      `Redis commands per steady-state request on the audience route (e): ${e.redisCommandsPerRequest.toFixed(3)}`,
+    );
+  if (f && d)
+    out.push(
+      `DPoP (f) vs (d): ${fmt(f.cpuUsPerRequest - d.cpuUsPerRequest)} µs more CPU per request, ` +
+        `${ratio(f.rps / d.rps)} the req/s, Redis commands per request ${f.redisCommandsPerRequest.toFixed(3)}`,
+    );
+  return out;
 }

@@ -36,7 +36,13 @@ export const LABELS: Record<VariantId, string> = {
   bare: '(b) express + http-proxy-middleware',
   'hand-built': '(c) hand-built express-session proxy',
   gateway: '(d) gateway',
+  'gateway-audience': '(e) gateway, route with its own audience',
+  'gateway-dpop': '(f) gateway, OIDC_DPOP=true',
 };
+
+/** The (e) route's API: tokens for it come from a refresh with `resource` (one per session, then cached). */
+export const BENCH_AUDIENCE = 'https://orders.bench.example';
+export const AUDIENCE_PATH = '/aud/orders';
 
 /** One load target: where to send it, with which headers, and the process whose CPU it costs. */
 export interface Target {
@@ -59,15 +65,28 @@ const SERVERS = path.join(BENCH_DIR, 'servers');
 /** Long-lived access tokens, so the steady-state load never refreshes; the storm expires its own. */
 const ACCESS_TOKEN_TTL_SEC = 3600;
 
+/**
+ * `audienceRoute`: also the (e) route `/aud` → upstream with `audience: BENCH_AUDIENCE` (the IdP knows
+ * that resource; the authorization request then names it). Off, the configuration is (d)'s alone.
+ */
 export async function startBase(
   cleanup: Cleanup,
+  audienceRoute = false,
 ): Promise<{ stack: Stack; upstream: NodeChild; upstreamUrl: string }> {
   const upstream = spawnNode('upstream', path.join(SERVERS, 'upstream.ts'), { env: {} });
   cleanup.add(() => upstream.stop());
   const upstreamUrl = `http://127.0.0.1:${await readyPort(upstream)}`;
   const stack = await startStack({
-    idp: { accessTokenTtl: ACCESS_TOKEN_TTL_SEC },
-    routes: [{ prefix: '/api', target: upstreamUrl, token: 'user' }],
+    idp: {
+      accessTokenTtl: ACCESS_TOKEN_TTL_SEC,
+      ...(audienceRoute ? { resources: [BENCH_AUDIENCE] } : {}),
+    },
+    routes: [
+      { prefix: '/api', target: upstreamUrl, token: 'user' },
+      ...(audienceRoute
+        ? [{ prefix: '/aud', target: upstreamUrl, token: 'user', audience: BENCH_AUDIENCE }]
+        : []),
+    ],
     env: { LOG_LEVEL: 'warn' },
   });
   cleanup.add(() => stack.stop());
@@ -83,10 +102,16 @@ export async function startGateway(
   stack: Stack,
   cleanup: Cleanup,
   nodeArgs: string[] = [],
+  extraEnv: Record<string, string> = {},
 ): Promise<GatewayProcess> {
   const port = await freePort();
   const metricsPort = await freePort();
-  const env: Record<string, string> = { ...stack.env, PORT: String(port), METRICS_PORT: String(metricsPort) };
+  const env: Record<string, string> = {
+    ...stack.env,
+    ...extraEnv,
+    PORT: String(port),
+    METRICS_PORT: String(metricsPort),
+  };
   delete env.LOG_LEVEL; // the default, info
   const devNull = openSync('/dev/null', 'w');
   let child: NodeChild;
@@ -129,14 +154,36 @@ export async function handBuiltCookie(baseUrl: string): Promise<string> {
   return cookie;
 }
 
-/** The gateway's signed-in Cookie header, through the real login flow (from loopback address #0). */
-export async function gatewayCookie(gatewayUrl: string): Promise<string> {
+/** The gateway's signed-in Cookie header, through the real login flow (from loopback address #`from`). */
+export async function gatewayCookie(gatewayUrl: string, from = 0): Promise<string> {
   const agent = new http.Agent({ keepAlive: true });
   try {
-    return (await signInAt(gatewayUrl, 'alice', loopbackAddress(0), agent)).cookie;
+    return (await signInAt(gatewayUrl, 'alice', loopbackAddress(from), agent)).cookie;
   } finally {
     agent.destroy();
   }
+}
+
+/**
+ * Asks the upstream (through `url`'s route) what the gateway sent: throws unless it is what the row
+ * claims to measure (a token for `aud`; a DPoP token with its proof), so a row never measures something else.
+ */
+export async function probeRoute(
+  url: string,
+  headers: Record<string, string>,
+  expected: { aud?: string; dpop: boolean },
+): Promise<void> {
+  const res = await fetch(url, { headers });
+  const seen = (await res.json()) as { scheme?: string; proof?: boolean; aud?: unknown };
+  const ok =
+    res.status === 200 &&
+    (expected.aud === undefined || seen.aud === expected.aud) &&
+    (seen.scheme === 'DPoP') === expected.dpop &&
+    seen.proof === expected.dpop;
+  if (!ok)
+    throw new Error(
+      `${url} reached the upstream with ${res.status} ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}`,
+    );
 }
 
 export const API_PATH = '/api/orders';

@@ -6,6 +6,8 @@ import { ClientCredentials } from './oidc/client-credentials.js';
 import { LogoutTokenValidator } from './oidc/logout-token.js';
 import { IdentityProvider } from './oidc/provider.js';
 import { IdpRefreshGrant } from './oidc/refresh-grant.js';
+import { IdpRouteTokenGrant } from './oidc/route-token-grant.js';
+import { DpopProofs, UpstreamDpop } from './proxy/dpop-proof.js';
 import { SessionSockets } from './proxy/session-sockets.js';
 import { UpstreamAccess } from './proxy/upstream-access.js';
 import { CookieRules } from './session/cookie/cookie-rules.js';
@@ -14,6 +16,7 @@ import { PendingLogins } from './session/pending-logins.js';
 import { createRedisClient, watchRedis, type RedisClient } from './session/store/redis-client.js';
 import { RefreshGrace } from './session/refresh/refresh-grace.js';
 import { StoreRefreshLocks } from './session/refresh/refresh-lock.js';
+import { RouteTokens } from './session/refresh/route-tokens.js';
 import { SessionRefresher } from './session/refresh/session-refresher.js';
 import { SessionIndex } from './session/backchannel-index.js';
 import { SessionRecords } from './session/records/session-records.js';
@@ -61,6 +64,8 @@ export interface GatewayParts {
   refresher: SessionRefresher;
   /** Session and token decisions of the /api pipeline (HTTP and WebSocket). */
   access: UpstreamAccess;
+  /** OIDC_DPOP's proofs to upstreams; undefined without it. */
+  dpop: UpstreamDpop | undefined;
   loginRateLimit: LoginRateLimiter;
   logoutTokens: LogoutTokenValidator;
 }
@@ -100,12 +105,22 @@ export function buildGatewayParts(config: GatewayConfig, options: PartsOptions =
     metrics,
     refreshSkewMs: config.tokens.refreshSkewMs,
   });
-  const access = new UpstreamAccess(
-    config.session,
+  const routeTokens = new RouteTokens({
+    kv,
+    keys,
+    vault,
     records,
+    locks: new StoreRefreshLocks(kv, keys, logger),
+    grace: new RefreshGrace(kv, keys, vault),
+    grant: new IdpRouteTokenGrant(idp),
     refresher,
-    new ClientCredentials(idp, config.tokens.refreshSkewMs, logger),
-  );
+    terminator,
+    logger,
+    metrics,
+    refreshSkewMs: config.tokens.refreshSkewMs,
+  });
+  const clientCredentials = new ClientCredentials(idp, config.tokens.refreshSkewMs, logger);
+  const access = new UpstreamAccess(config.session, records, refresher, clientCredentials, routeTokens);
   return {
     logger,
     metrics,
@@ -123,6 +138,12 @@ export function buildGatewayParts(config: GatewayConfig, options: PartsOptions =
     terminator,
     refresher,
     access,
+    dpop:
+      idp.dpop.gatewayKey === undefined
+        ? undefined
+        : new UpstreamDpop(new DpopProofs(), idp.dpop.gatewayKey, (token) =>
+            clientCredentials.isDpopBound(token),
+          ),
     loginRateLimit: new LoginRateLimiter(
       stores.rateLimits,
       keys,

@@ -1,8 +1,10 @@
 /**
  * Bench variant (a) and the upstream of every other variant: a node:http server answering every
  * request with the same ~300-byte JSON document, keep-alive. Run by the bench as its own process.
+ * One exception, outside the load: `…/bench-probe` answers what credentials it received (the scheme, a
+ * DPoP proof or not, the token's `aud` unverified), so the bench can check (e) and (f) before measuring.
  */
-import { createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { listenAndAnnounce } from './ready.js';
 
 const BODY = Buffer.from(
@@ -18,7 +20,26 @@ const BODY = Buffer.from(
 );
 const HEADERS = { 'content-type': 'application/json', 'content-length': String(BODY.length) };
 
+/** The Authorization scheme, whether a DPoP proof came, and the JWT's `aud` (read, not verified). */
+function probe(headers: IncomingHttpHeaders): Buffer {
+  const [scheme, token] = (headers.authorization ?? '').split(' ');
+  let aud: unknown;
+  try {
+    aud = (
+      JSON.parse(Buffer.from(token?.split('.')[1] ?? '', 'base64url').toString('utf8')) as { aud?: unknown }
+    ).aud;
+  } catch {
+    aud = undefined; // an opaque token
+  }
+  return Buffer.from(JSON.stringify({ scheme, proof: typeof headers.dpop === 'string', aud }));
+}
+
 const server = createServer((req, res) => {
+  if (req.url?.endsWith('/bench-probe')) {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    return void res.end(probe(req.headers));
+  }
   const send = (): void => {
     res.writeHead(200, HEADERS);
     res.end(BODY);

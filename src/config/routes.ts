@@ -9,6 +9,7 @@ import { oneOf, parseBoolean, parseDurationMs, parseMethods, parseScopes, show }
 import { parseTarget } from './parsers-net.js';
 import type { Problems, Source } from './problems.js';
 import { InvalidAt, parseRoutePolicy, REQUIRE_EXPECT } from './route-require.js';
+import { AUDIENCE_EXPECT, EXCHANGE_EXPECT, parseAudience, parseExchange } from './route-tokens.js';
 import { BOOLEAN, Bool, DURATION, List, MAX_ROUTE_TIMEOUT_MS, Num, Str, URL_STRING } from './settings.js';
 import type { RouteConfig, TokenType } from './types.js';
 
@@ -79,6 +80,8 @@ export const ROUTE_FIELDS = {
   }),
   // Any shape passes the file check: parseRoutePolicy names the exact key of a problem.
   require: field({ expect: REQUIRE_EXPECT, schema: z.unknown(), parse: parseRoutePolicy }),
+  audience: field({ expect: AUDIENCE_EXPECT, schema: Str, parse: parseAudience }),
+  exchange: field({ expect: EXCHANGE_EXPECT, schema: z.unknown(), parse: parseExchange }),
 };
 
 type Fields = typeof ROUTE_FIELDS;
@@ -95,6 +98,8 @@ export const RouteFile = z.strictObject({
   websocket: ROUTE_FIELDS.websocket.schema.nullish(),
   timeout: ROUTE_FIELDS.timeout.schema.nullish(),
   require: ROUTE_FIELDS.require.schema.nullish(),
+  audience: ROUTE_FIELDS.audience.schema.nullish(),
+  exchange: ROUTE_FIELDS.exchange.schema.nullish(),
 } satisfies Record<FieldName, z.ZodType>);
 export type RouteFileEntry = z.infer<typeof RouteFile>;
 
@@ -114,6 +119,8 @@ export function routeDefaults(): Omit<RouteConfig, 'prefix' | 'target'> {
     websocket: fieldDefault('websocket')!,
     timeoutMs: fieldDefault('timeout')!,
     require: fieldDefault('require'),
+    audience: fieldDefault('audience'),
+    exchange: fieldDefault('exchange'),
   };
 }
 
@@ -160,11 +167,28 @@ function loadRoute(
     websocket: read('websocket'),
     timeoutMs: read('timeout'),
     require: read('require'),
+    audience: read('audience'),
+    exchange: read('exchange'),
   };
-  if (route.require !== undefined && route.token !== 'user' && route.token !== 'optional') {
+  const userToken = route.token === 'user' || route.token === 'optional';
+  if (route.require !== undefined && !userToken) {
     problems.fail(
       src('require'),
       `needs token: user or optional (a policy is checked against the user's session; this route has token: ${route.token})`,
+    );
+  }
+  for (const key of ['audience', 'exchange'] as const) {
+    if (route[key] !== undefined && !userToken) {
+      problems.fail(
+        src(key),
+        `needs token: user or optional (it is the user's token for this API; this route has token: ${route.token})`,
+      );
+    }
+  }
+  if (route.audience !== undefined && route.exchange !== undefined) {
+    problems.fail(
+      src('exchange'),
+      'cannot be set together with audience: the route gets either the token for its resource (audience) or an exchanged one (exchange)',
     );
   }
   return problems.count > before ? undefined : (route as RouteConfig);

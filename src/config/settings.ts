@@ -162,6 +162,13 @@ export const SETTINGS = {
     parse: p.parseBoolean,
     default: 'false',
   }),
+  OIDC_DPOP: setting({
+    key: 'oidc.dpop',
+    expect: BOOLEAN,
+    schema: Bool,
+    parse: p.parseBoolean,
+    default: 'false',
+  }),
   OIDC_ALLOW_INSECURE_HTTP: setting({
     key: 'oidc.allowInsecureHttp',
     expect: BOOLEAN,

@@ -38,6 +38,16 @@ export interface RouteConfig {
   timeoutMs: number;
   /** Only on user and optional routes; undefined (no check at all) on most. */
   require?: RoutePolicy | undefined;
+  /** RFC 8707: the route's user token is obtained for this resource (user and optional routes only). */
+  audience?: string | undefined;
+  /** RFC 8693: the user's access token is exchanged for one for this API (user and optional routes only). */
+  exchange?: RouteExchange | undefined;
+}
+
+export interface RouteExchange {
+  audience: string;
+  /** Space-separated; undefined: the IdP's default for that audience. */
+  scope: string | undefined;
 }
 
 export type RedisConfig =
@@ -71,6 +81,8 @@ export interface GatewayConfig {
     idTokenAlgs: string[] | undefined;
     /** OIDC_PAR: authorization requests by RFC 9126 push (always when the IdP requires it). */
     par: boolean;
+    /** OIDC_DPOP: every token DPoP-bound (RFC 9449) to a per-session key (client credentials: the gateway's). */
+    dpop: boolean;
   };
   redis: RedisConfig;
   session: {

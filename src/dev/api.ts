@@ -1,21 +1,27 @@
 /**
- * The demo API: a resource server that trusts nothing but a valid access token.
+ * A demo API: a resource server that trusts nothing but a valid access token for ITS audience.
  *
- * Every request needs `Authorization: Bearer <JWT>`, verified with jose against the IdP's JWKS
- * (found through discovery): signature (RS256), `typ: at+jwt`, issuer, audience, expiry; then a scope
- * per endpoint:
+ * Every request needs `Authorization: Bearer <JWT>` (or `DPoP <JWT>` with a DPoP proof, for a token
+ * bound to a key: `cnf.jkt`), verified with jose against the IdP's JWKS (found through discovery):
+ * signature (RS256), `typ: at+jwt`, issuer, audience, expiry, and the proof (resource-checks.ts); then
+ * a scope per endpoint (api-routes.ts: the orders API and the billing API):
  *
- *   GET  /orders   needs api:read   (alice and bob)   -> the user's orders and the token's claims
- *   POST /orders   needs api:write  (alice only)      -> 201 with the new order and the claims
- *   GET  /healthz  no token                           -> 200
+ *   GET  /orders    needs api:read   (alice and bob)   -> the user's orders and the token's claims
+ *   POST /orders    needs api:write  (alice only)      -> 201 with the new order and the claims
+ *   GET  /invoices  needs api:read   (billing API)     -> the user's invoices
+ *   GET  /token     needs api:read                     -> which token this API received (claims only)
+ *   GET  /healthz   no token                           -> 200
  *
- * 401 with `WWW-Authenticate: Bearer error="invalid_token"` for a bad token, 403 with
- * `error="insufficient_scope"` for a missing scope. It logs the subject and client id, never the token.
+ * 401 with `WWW-Authenticate: Bearer error="invalid_token"` (DPoP: `DPoP error=…`) for a bad token or
+ * proof, 403 with `error="insufficient_scope"` for a missing scope. It logs the subject and client id,
+ * never the token.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { endpointsFor, HttpError, send, type DemoApiName, type Received } from './api-routes.js';
 import type { DemoLog } from './log.js';
+import { Refusal, verifyProof } from './resource-checks.js';
 import { closeNow, listen } from './ports.js';
 
 export interface DemoApiOptions {
@@ -25,6 +31,10 @@ export interface DemoApiOptions {
   issuer: string;
   /** The `aud` this API accepts. */
   audience: string;
+  /** Which API: its endpoints (api-routes.ts). Default orders. */
+  api?: DemoApiName;
+  /** Where the gateway reaches it (a DPoP proof's `htu` names it); default `http://<host>:<port>`. */
+  publicOrigin?: string;
   log: DemoLog;
 }
 
@@ -34,64 +44,10 @@ export interface DemoApi {
   stop(): Promise<void>;
 }
 
-interface Order {
-  id: number;
-  item: string;
-  quantity: number;
-  placedAt: string;
-}
-
-type Handler = (claims: JWTPayload, req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
-
-interface Endpoint {
-  scope: string;
-  handle: Handler;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: Record<string, unknown>,
-    readonly challenge?: string,
-  ) {
-    super(String(body.message ?? body.error));
-  }
-}
-
 const MAX_BODY = 4096;
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
-  res.end(JSON.stringify(body));
-}
 
 function quote(s: string): string {
   return s.replace(/["\\]/g, "'");
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY)
-      throw new HttpError(413, { error: 'too_large', message: `at most ${MAX_BODY} bytes` });
-    chunks.push(chunk as Buffer);
-  }
-  if (size === 0) return {};
-  try {
-    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
-      return parsed as Record<string, unknown>;
-  } catch {
-    /* answered below */
-  }
-  throw new HttpError(400, { error: 'invalid_request', message: 'the body must be a JSON object' });
 }
 
 export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
@@ -115,52 +71,13 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
     return keys;
   };
 
-  const orders = new Map<string, Order[]>();
-  const ordersOf = (sub: string): Order[] => {
-    let list = orders.get(sub);
-    if (!list) {
-      list = [
-        {
-          id: 1,
-          item: 'Earl Grey tea',
-          quantity: 2,
-          placedAt: new Date(Date.now() - 86_400_000).toISOString(),
-        },
-        { id: 2, item: 'Jam tarts', quantity: 12, placedAt: new Date(Date.now() - 3_600_000).toISOString() },
-      ];
-      orders.set(sub, list);
-    }
-    return list;
-  };
+  const routes = endpointsFor(options.api ?? 'orders', MAX_BODY);
+  let origin = options.publicOrigin ?? '';
 
-  const routes: Record<string, Endpoint> = {
-    'GET /orders': {
-      scope: 'api:read',
-      handle: (claims, _req, res) => send(res, 200, { orders: ordersOf(String(claims.sub)), claims }),
-    },
-    'POST /orders': {
-      scope: 'api:write',
-      handle: async (claims, req, res) => {
-        const body = await readJson(req);
-        const item =
-          typeof body.item === 'string' && body.item.trim() !== '' ? body.item.trim().slice(0, 80) : 'Tea';
-        const list = ordersOf(String(claims.sub));
-        const order: Order = {
-          id: list.reduce((max, o) => Math.max(max, o.id), 0) + 1,
-          item,
-          quantity: 1,
-          placedAt: new Date().toISOString(),
-        };
-        list.push(order);
-        send(res, 201, { order, claims });
-      },
-    },
-  };
-
-  async function verify(req: IncomingMessage): Promise<JWTPayload> {
+  async function verify(req: IncomingMessage): Promise<Received> {
     const header = req.headers.authorization ?? '';
-    const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
-    if (!match?.[1]) {
+    const match = /^(Bearer|DPoP) ([A-Za-z0-9._~+/-]+=*)$/i.exec(header);
+    if (!match?.[2]) {
       // RFC 6750 3.1: no error code when the request carries no credentials at all.
       throw new HttpError(401, { error: 'unauthenticated', message: 'a bearer token is required' }, 'Bearer');
     }
@@ -173,16 +90,16 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
         message: `cannot load the IdP's keys: ${(err as Error).message}`,
       });
     }
+    let payload: JWTPayload;
     try {
-      const { payload } = await jwtVerify(match[1], keySet, {
+      ({ payload } = await jwtVerify(match[2], keySet, {
         issuer,
         audience,
         typ: 'at+jwt',
         algorithms: ['RS256'],
         clockTolerance: 5,
         requiredClaims: ['sub', 'exp', 'iat', 'jti', 'client_id'],
-      });
-      return payload;
+      }));
     } catch (err) {
       // Not a verdict on the token: the keys could not be fetched.
       if (err instanceof joseErrors.JWKSTimeout || !(err instanceof joseErrors.JOSEError)) {
@@ -202,6 +119,50 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
         `Bearer error="invalid_token", error_description="${quote(reason)}"`,
       );
     }
+    const scheme = match[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
+    await checkBinding(req, scheme, match[2], payload);
+    return { claims: payload, scheme };
+  }
+
+  // RFC 9449 §7: a token bound to a key (cnf.jkt) comes as `DPoP` with a proof by that key.
+  const seen = new Map<string, number>();
+  async function checkBinding(
+    req: IncomingMessage,
+    scheme: 'Bearer' | 'DPoP',
+    token: string,
+    claims: JWTPayload,
+  ): Promise<void> {
+    const jkt = (claims.cnf as { jkt?: unknown } | undefined)?.jkt;
+    try {
+      if (scheme === 'Bearer' && jkt === undefined) return;
+      if (scheme === 'Bearer') throw new Refusal('invalid_token', 'DPoP-bound token sent as Bearer');
+      if (typeof jkt !== 'string') throw new Refusal('invalid_token', 'DPoP scheme with an unbound token');
+      const proof = req.headers.dpop;
+      if (typeof proof !== 'string') throw new Refusal('invalid_dpop_proof', 'no DPoP proof');
+      const path = new URL(req.url ?? '/', 'http://api.invalid').pathname;
+      await verifyProof(proof, {
+        method: req.method ?? 'GET',
+        url: `${origin}${path}`,
+        token,
+        jkt,
+        maxAgeSeconds: 60,
+        nonce: undefined,
+        remember: (jti) => {
+          const now = Date.now();
+          for (const [k, at] of seen) if (now - at > 120_000) seen.delete(k);
+          if (seen.has(jti)) return false;
+          seen.set(jti, now);
+          return true;
+        },
+      });
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      throw new HttpError(
+        401,
+        { error: err.error, message: err.reason },
+        `${scheme} error="${err.error}", error_description="${quote(err.reason)}"`,
+      );
+    }
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -215,7 +176,8 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
         ? send(res, 405, { error: 'method_not_allowed', message: `${method} ${path} is not supported` })
         : send(res, 404, { error: 'not_found', message: `no endpoint ${path}` });
     }
-    const claims = await verify(req);
+    const token = await verify(req);
+    const { claims } = token;
     const granted = typeof claims.scope === 'string' ? claims.scope.split(' ') : [];
     if (!granted.includes(endpoint.scope)) {
       log.info(`${method} ${path} 403 insufficient_scope`, {
@@ -230,7 +192,7 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
         `Bearer error="insufficient_scope", scope="${endpoint.scope}"`,
       );
     }
-    await endpoint.handle(claims, req, res);
+    await endpoint.handle(token, req, res);
     log.info(`${method} ${path} ${res.statusCode}`, {
       sub: claims.sub,
       client_id: claims.client_id,
@@ -256,6 +218,7 @@ export async function startDemoApi(options: DemoApiOptions): Promise<DemoApi> {
   });
   await listen(server, options.host, options.port, 'DEMO_API_PORT');
   const port = (server.address() as AddressInfo).port;
+  origin = options.publicOrigin ?? `http://${options.host}:${port}`;
 
   let stopped = false;
   return {

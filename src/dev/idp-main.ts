@@ -10,7 +10,7 @@
  *   DEMO_API_AUDIENCE            the demo API's resource indicator        urn:bff-demo:api
  *   DEMO_ACCESS_TOKEN_TTL        access-token lifetime, seconds           60
  */
-import { startDevIdp } from './idp.js';
+import { startDevIdp } from './idp-demo.js';
 import { createLog } from './log.js';
 import { DEMO_DEFAULTS, portFrom, secondsFrom, stringFrom, urlFrom } from './settings.js';
 import { runStandalone } from './standalone.js';

@@ -2,8 +2,10 @@
  * The OpenID Provider of the demo and of the tests: oidc-provider 9 with the demo's users (alice, bob;
  * settings.ts), its development login and consent pages (any password is accepted), PKCE required,
  * refresh-token rotation on every refresh, RP-initiated logout and back-channel logout to the gateway.
- * The demo adds short-lived JWT access tokens for its API (resource indicators); the tests
- * (test/helpers/idp.ts) add their knobs through IdpServerOptions. Development only: state is in memory.
+ * The demo adds short-lived JWT access tokens for its APIs, one audience each (resource indicators,
+ * idp-resources.ts), RFC 8693 token exchange (idp-exchange.ts) and DPoP-bound tokens when the client
+ * sends proofs; the tests (test/helpers/idp.ts) add their knobs through IdpServerOptions. Development
+ * only: state is in memory.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -11,7 +13,6 @@ import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import {
   Provider,
-  errors,
   type Account,
   type ClientLike,
   type Configuration,
@@ -24,6 +25,8 @@ import { page } from './idp-pages.js';
 import type { DemoLog } from './log.js';
 import { OidcMemoryStore } from './oidc-memory-store.js';
 import { closeNow, listen } from './ports.js';
+import { type ExchangePolicy, registerTokenExchange } from './idp-exchange.js';
+import { resourceIndicatorsFeature, resourceSetup, withDefaultResource } from './idp-resources.js';
 import { API_SCOPES, accountFor } from './settings.js';
 
 /**
@@ -47,6 +50,17 @@ export interface IdpServerOptions {
   rotateRefreshToken?: boolean;
   /** JWT access tokens for this resource indicator (RFC 8707), the `aud` of the API's tokens; omitted: opaque tokens. */
   apiAudience?: string;
+  /**
+   * More resource indicators, each an API with its own `aud` (JWT access tokens): issued by a refresh
+   * with `resource` (granted at authorization) or by token exchange. See idp-resources.ts.
+   */
+  resources?: string[];
+  /** RFC 8693 token exchange (idp-exchange.ts): answers undefined to allow, or the invalid_grant reason. */
+  exchangePolicy?: ExchangePolicy;
+  /** DPoP at the token endpoint; default true (oidc-provider's default). */
+  dpop?: boolean;
+  /** Asked on each DPoP token request: true demands a server nonce (`use_dpop_nonce`). Default: never. */
+  dpopNonce?: () => boolean;
   /**
    * Where the profile and email claims go: the ID token (default; the demo's JWT access token is for
    * its API, which UserInfo would not accept) or a UserInfo endpoint (the ID token then holds only `sub`).
@@ -86,70 +100,23 @@ export interface IdpServer {
   stop(): Promise<void>;
 }
 
-export interface DevIdpOptions {
-  /** Address to bind. */
-  host: string;
-  port: number;
-  /** The issuer the browser and the gateway use; default `http://<host>:<port>`. */
-  issuer?: string;
-  clientId: string;
-  clientSecret: string;
-  /** The gateway's public origin: its redirect and post-logout redirect URIs are registered under it. */
-  gatewayUrl: string;
-  /** Where the IdP POSTs logout tokens (server to server, so it may differ from gatewayUrl's host). */
-  backchannelLogoutUri: string;
-  /** The demo API's resource indicator, the `aud` of its access tokens. */
-  apiAudience: string;
-  /** Access-token lifetime, seconds. */
-  accessTokenTtl: number;
-  log: DemoLog;
-}
-
-export interface DevIdp {
-  issuer: string;
-  port: number;
-  stop(): Promise<void>;
-}
-
-/** The demo's IdP: one client, the gateway's, with PKCE, back-channel logout and JWT access tokens for the API. */
-export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
-  const idp = await startIdpServer({
-    host: options.host,
-    port: options.port,
-    ...(options.issuer !== undefined ? { issuer: options.issuer } : {}),
-    clients: [
-      {
-        client_id: options.clientId,
-        client_secret: options.clientSecret,
-        token_endpoint_auth_method: 'client_secret_basic',
-        redirect_uris: [`${options.gatewayUrl}/auth/callback`],
-        post_logout_redirect_uris: [`${options.gatewayUrl}/`],
-        response_types: ['code'],
-        grant_types: ['authorization_code', 'refresh_token'],
-        backchannel_logout_uri: options.backchannelLogoutUri,
-        backchannel_logout_session_required: true,
-      },
-    ],
-    accessTokenTtl: options.accessTokenTtl,
-    apiAudience: options.apiAudience,
-    log: options.log,
-  });
-  return { issuer: idp.issuer, port: idp.port, stop: idp.stop };
-}
-
 const SILENT: DemoLog = { info: () => {}, warn: () => {}, error: () => {} };
 
 export async function startIdpServer(options: IdpServerOptions): Promise<IdpServer> {
   const log = options.log ?? SILENT;
-  const { apiAudience } = options;
+  const resources = resourceSetup(options.apiAudience, options.resources, options.accessTokenTtl);
   const handler: { compose?: () => (req: IncomingMessage, res: ServerResponse) => void } = {};
   let serve: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const server = createServer((req, res) => {
     if (!handler.compose) return void res.writeHead(503).end();
     serve ??= handler.compose();
     const ready = serve;
-    if (options.intercept) options.intercept(req, res, () => ready(req, res));
-    else ready(req, res);
+    const pass = (): void => {
+      req.url = withDefaultResource(req.url ?? '/', resources) ?? req.url;
+      ready(req, res);
+    };
+    if (options.intercept) options.intercept(req, res, pass);
+    else pass();
   });
   await listen(server, options.host, options.port, options.portVariable ?? 'DEMO_IDP_PORT');
   const port = (server.address() as AddressInfo).port;
@@ -247,31 +214,13 @@ export async function startIdpServer(options: IdpServerOptions): Promise<IdpServ
           ctx.body = page('Signed out', '<h1>You are signed out of the demo IdP.</h1>');
         },
       },
-      resourceIndicators:
-        apiAudience === undefined
-          ? { enabled: false }
-          : {
-              enabled: true,
-              defaultResource: async () => apiAudience,
-              useGrantedResource: async () => true,
-              getResourceServerInfo: async (ctx: KoaContextWithOIDC, indicator: string) => {
-                if (indicator !== apiAudience)
-                  throw new errors.InvalidTarget(`unknown resource ${indicator}`);
-                // At the authorization endpoint the signed-in user is known: offer consent only for the
-                // API scopes that user may have (bob: api:read). The grant then caps every token.
-                const accountId = (ctx.oidc as { session?: { accountId?: string } }).session?.accountId;
-                return {
-                  scope:
-                    accountId === undefined
-                      ? API_SCOPES.join(' ')
-                      : accountFor(accountId).apiScopes.join(' '),
-                  audience: apiAudience,
-                  accessTokenTTL: options.accessTokenTtl,
-                  accessTokenFormat: 'jwt',
-                  jwt: { sign: { alg: 'RS256' } },
-                };
-              },
-            },
+      resourceIndicators: resourceIndicatorsFeature(resources),
+      // DPoP (RFC 9449) at the token endpoint: a proof binds the tokens to its key (`cnf.jkt`).
+      dPoP: {
+        enabled: options.dpop ?? true,
+        nonceSecret: randomBytes(32),
+        requireNonce: () => options.dpopNonce?.() ?? false,
+      },
     },
     // Outbound requests (back-channel logout) go through an SSRF-protecting dispatcher that refuses
     // loopback and private addresses; the demo's and the tests' gateways are on one, so drop it.
@@ -283,6 +232,7 @@ export async function startIdpServer(options: IdpServerOptions): Promise<IdpServ
   };
 
   const provider = new Provider(issuer, configuration);
+  await registerTokenExchange(provider, resources, signingKey, options.exchangePolicy ?? (() => undefined));
   recordAcr(provider);
   logEvents(provider, log);
   handler.compose = () => provider.callback();

@@ -16,6 +16,8 @@ export const DEMO_DEFAULTS = {
   clientSecret: 'bff-demo-client-secret',
   /** The demo API's audience: the `resource` (RFC 8707) its access tokens are issued for. */
   apiAudience: 'urn:bff-demo:api',
+  /** The second demo API (billing): its own audience, so the gateway gets it its own token (route `audience`). */
+  billingAudience: 'urn:bff-demo:billing',
   /** Access-token lifetime in seconds: short, so a refresh is visible in the demo. */
   accessTokenTtl: 60,
 } as const;

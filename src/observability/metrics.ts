@@ -8,6 +8,8 @@ export type IdpOperation =
   | 'userinfo'
   | 'refresh'
   | 'client_credentials'
+  | 'audience_grant'
+  | 'token_exchange'
   | 'revocation'
   | 'jwks';
 

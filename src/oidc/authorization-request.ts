@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import type { GatewayConfig } from '../config/types.js';
+import type { GatewayConfig, RouteConfig } from '../config/types.js';
 import { IdpUnavailableError, LoginError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
 import { describeIdpFailure, isTransientIdpError } from './idp-errors.js';
@@ -18,6 +18,15 @@ export interface AuthorizationRequest {
 }
 
 /**
+ * RFC 8707 §2.1: every route `audience`, asked for at sign-in, so that IdPs which check a refresh
+ * request's `resource` against the grant allow the per-route grants (session/refresh/route-tokens.ts).
+ * Exchange audiences are not resources of this grant: the exchange asks for them itself.
+ */
+export function routeResources(routes: readonly RouteConfig[]): string[] {
+  return [...new Set(routes.flatMap((route) => (route.audience === undefined ? [] : [route.audience])))];
+}
+
+/**
  * Authorization Code + PKCE (S256) + OIDC request. The configured extra parameters go first, the
  * browser's sign-in options replace any of the same name (a silent `prompt=none` must win over a
  * configured `prompt=consent`), and the protocol's own are set last, so nothing can replace them
@@ -32,6 +41,8 @@ export async function buildAuthorizationRequest(
   redirectUri: string,
   options: LoginOptions,
   logger: Logger,
+  /** `resource` parameters (routeResources), after any configured ones. */
+  resources: readonly string[] = [],
 ): Promise<AuthorizationRequest> {
   const configuration = idp.requireConfiguration(); // 503 idp_unavailable until discovery succeeded
   const state = client.randomState();
@@ -47,6 +58,8 @@ export async function buildAuthorizationRequest(
     ['nonce', nonce],
   ];
   for (const [name, value] of [...loginOptionParams(options), ...protocol]) params.set(name, value);
+  const configured = new Set(params.getAll('resource'));
+  for (const resource of resources) if (!configured.has(resource)) params.append('resource', resource);
 
   const pushed = oidc.par || idp.metadata.require_pushed_authorization_requests === true;
   const url = pushed

@@ -10,6 +10,8 @@ interface CachedToken {
   accessToken: string;
   accessTokenIssuedAt: number;
   accessTokenExpiresAt: number;
+  /** Issued as DPoP-bound (OIDC_DPOP and an IdP that honoured the proof). */
+  dpop: boolean;
 }
 
 /**
@@ -39,13 +41,23 @@ export class ClientCredentials {
     return (await pending).accessToken;
   }
 
+  /** Whether `accessToken` (one this cache handed out) is DPoP-bound to the gateway's key. */
+  isDpopBound(accessToken: string): boolean {
+    for (const cached of this.cache.values()) if (cached.accessToken === accessToken) return cached.dpop;
+    // Replaced by a newer one in the meantime: it was obtained the same way.
+    return this.idp.dpop.enabled;
+  }
+
   private async request(scope: string): Promise<CachedToken> {
     try {
+      // OIDC_DPOP: bound to the gateway's own key (made once per process, like this cache).
+      const dpop = await this.idp.dpop.forGateway();
       const response = await this.idp.call('client_credentials', () =>
-        client.clientCredentialsGrant(this.idp.requireConfiguration(), scope ? { scope } : {}),
+        client.clientCredentialsGrant(this.idp.requireConfiguration(), scope ? { scope } : {}, dpop),
       );
       const token = {
         accessToken: response.access_token,
+        dpop: response.token_type?.toLowerCase() === 'dpop',
         ...accessTokenTimes(response.access_token, response.expires_in, Date.now()),
       };
       this.cache.set(scope, token);

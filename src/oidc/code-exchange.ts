@@ -2,6 +2,7 @@ import * as client from 'openid-client';
 import { IdpUnavailableError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
 import type { TokenSet } from '../session/records/record.js';
+import type { DpopOptions } from './dpop.js';
 import { IdTokenKeysUnavailableError } from './id-token.js';
 import { isTransientIdpError } from './idp-errors.js';
 import type { IdentityProvider } from './provider.js';
@@ -14,6 +15,8 @@ export interface ExchangeResult {
   accessTokenIssuedAt: number;
   idTokenClaims: Record<string, unknown>;
   userInfo: Record<string, unknown> | undefined;
+  /** OIDC_DPOP: the session's new key, which the tokens are bound to (kept in the session record). */
+  dpopKey: string | undefined;
 }
 
 export interface ExchangeInput {
@@ -50,15 +53,24 @@ export async function exchangeCode(
   const currentUrl = new URL(input.redirectUri);
   currentUrl.search = input.callbackQuery;
   let response: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+  // OIDC_DPOP: the key is made here, so that the very first tokens are bound to it.
+  const dpopKey = idp.dpop.newSessionKey();
+  const dpop = await idp.dpop.forSession(dpopKey);
   try {
     response = await idp.call('code_exchange', () =>
-      client.authorizationCodeGrant(idp.requireConfiguration(), currentUrl, {
-        pkceCodeVerifier: input.codeVerifier,
-        expectedState: input.expectedState,
-        expectedNonce: input.expectedNonce,
-        idTokenExpected: true,
-        ...(input.maxAgeSec !== undefined ? { maxAge: input.maxAgeSec } : {}),
-      }),
+      client.authorizationCodeGrant(
+        idp.requireConfiguration(),
+        currentUrl,
+        {
+          pkceCodeVerifier: input.codeVerifier,
+          expectedState: input.expectedState,
+          expectedNonce: input.expectedNonce,
+          idTokenExpected: true,
+          ...(input.maxAgeSec !== undefined ? { maxAge: input.maxAgeSec } : {}),
+        },
+        undefined,
+        dpop,
+      ),
     );
     // idTokenExpected made openid-client refuse an answer without one.
     await idp.idTokens.verify(response.id_token ?? '');
@@ -76,7 +88,8 @@ export async function exchangeCode(
     tokens: tokenSetFrom(response),
     ...accessTokenTimes(response.access_token, response.expires_in, Date.now()),
     idTokenClaims,
-    userInfo: await fetchUserInfo(idp, response.access_token, String(idTokenClaims.sub), logger),
+    userInfo: await fetchUserInfo(idp, response.access_token, String(idTokenClaims.sub), logger, dpop),
+    dpopKey,
   };
 }
 
@@ -86,12 +99,13 @@ async function fetchUserInfo(
   accessToken: string,
   sub: string,
   logger: Logger,
+  dpop: DpopOptions,
 ): Promise<Record<string, unknown> | undefined> {
   if (!idp.metadata.userinfo_endpoint) return undefined;
   try {
     return {
       ...(await idp.call('userinfo', () =>
-        client.fetchUserInfo(idp.requireConfiguration(), accessToken, sub),
+        client.fetchUserInfo(idp.requireConfiguration(), accessToken, sub, dpop),
       )),
     };
   } catch (err) {

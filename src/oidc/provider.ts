@@ -4,6 +4,7 @@ import { IdpUnavailableError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
 import type { IdpOperation, Metrics } from '../observability/metrics.js';
 import { clientAuthFor } from './client-auth.js';
+import { IdpDpop } from './dpop.js';
 import { allowedIdTokenAlgs, IdTokenVerifier } from './id-token.js';
 import { annotateIdpRefusal, isTransientIdpError } from './idp-errors.js';
 
@@ -23,6 +24,8 @@ export class IdentityProvider {
   private stopped = false;
   private readonly discovered: Promise<void>;
   private resolveDiscovered!: () => void;
+  /** OIDC_DPOP's key handles for every token request (see dpop.ts). */
+  readonly dpop: IdpDpop;
 
   constructor(
     private readonly oidc: GatewayConfig['oidc'],
@@ -30,6 +33,7 @@ export class IdentityProvider {
     private readonly metrics: Metrics,
   ) {
     this.discovered = new Promise((resolve) => (this.resolveDiscovered = resolve));
+    this.dpop = new IdpDpop(oidc.dpop, () => this.requireConfiguration());
   }
 
   /** Starts discovery in the background; `whenReady()` resolves once it succeeded. */

@@ -37,8 +37,10 @@ export class IdpRefreshGrant implements RefreshGrant {
     const spent = record.tokens.refreshToken;
     let response: TokenResponse;
     try {
+      // OIDC_DPOP: the refreshed tokens stay bound to the session's key.
+      const dpop = await this.idp.dpop.forSession(record.dpopKey);
       response = await this.idp.call('refresh', () =>
-        client.refreshTokenGrant(this.idp.requireConfiguration(), spent),
+        client.refreshTokenGrant(this.idp.requireConfiguration(), spent, undefined, dpop),
       );
     } catch (err) {
       const failure = await describeIdpFailure(err);

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RouteConfig } from '../config/types.js';
 import { NotFoundError } from '../errors.js';
+import type { DpopBinding, UpstreamDpop } from './dpop-proof.js';
 import type { Forwarder } from './forward.js';
 import type { RouteMatch } from './route-table.js';
 import type { SessionSockets } from './session-sockets.js';
@@ -24,6 +25,8 @@ export interface ApiPipelineDeps {
   /** `BFF_PUBLIC_URL`'s origin and host. */
   publicOrigin: string;
   publicHost: string;
+  /** OIDC_DPOP's upstream proofs; undefined (and never looked at again) without it. */
+  dpop?: UpstreamDpop | undefined;
 }
 
 /**
@@ -48,7 +51,16 @@ export async function proxyRequest(
   const authorization = await routeAuthorization(req, route, deps);
   // The browser left while the session was read: nothing to forward (res 'close' has already fired).
   if (req.socket.destroyed) return;
-  forwardWith(deps.forwarders.get(route)!, req, res, match.upstreamUrl, framing, authorization?.value, deps);
+  forwardWith(
+    deps.forwarders.get(route)!,
+    req,
+    res,
+    match.upstreamUrl,
+    framing,
+    authorization?.value,
+    deps,
+    authorization?.dpop,
+  );
 }
 
 /** Builds the upstream request's headers and hands the request to `forwarder`. */
@@ -60,9 +72,10 @@ export function forwardWith(
   framing: Framing,
   authorization: string | undefined,
   deps: ApiPipelineDeps,
+  dpop?: DpopBinding,
 ): void {
   const headers = headersFor(forwarder, req, framing, authorization, deps);
-  forwarder.forward(req, res, upstreamUrl, headers, framing);
+  forwarder.forward(req, res, upstreamUrl, headers, framing, dpop);
 }
 
 /**
@@ -86,7 +99,16 @@ export async function proxyUpgrade(
   const authorization = await routeAuthorization(req, route, deps);
   if (socket.destroyed) return;
   if (authorization?.sid !== undefined) deps.sockets.add(authorization.sid, socket);
-  upgradeWith(deps.forwarders.get(route)!, req, socket, head, match.upstreamUrl, authorization?.value, deps);
+  upgradeWith(
+    deps.forwarders.get(route)!,
+    req,
+    socket,
+    head,
+    match.upstreamUrl,
+    authorization?.value,
+    deps,
+    authorization?.dpop,
+  );
 }
 
 /** The same for a WebSocket handshake: its headers carry `Connection: Upgrade` exactly. */
@@ -98,9 +120,10 @@ export function upgradeWith(
   upstreamUrl: string,
   authorization: string | undefined,
   deps: ApiPipelineDeps,
+  dpop?: DpopBinding,
 ): void {
   const headers = headersFor(forwarder, req, undefined, authorization, deps);
-  forwarder.upgrade(req, socket, head, upstreamUrl, headers);
+  forwarder.upgrade(req, socket, head, upstreamUrl, headers, dpop);
 }
 
 /** The contract's request headers for `forwarder`'s upstream; no framing means a WebSocket handshake. */
@@ -130,12 +153,16 @@ async function routeAuthorization(
   req: IncomingMessage,
   route: RouteConfig,
   deps: ApiPipelineDeps,
-): Promise<{ value: string | undefined; sid: string | undefined } | undefined> {
+): Promise<{ value: string | undefined; sid: string | undefined; dpop?: DpopBinding } | undefined> {
   const loaded = await deps.access.session(req, route);
   // Routes without a policy (most) pay this one comparison, nothing else.
   if (route.require !== undefined) checkPolicy(route.require, loaded);
   const session = loaded && (await deps.access.fresh(loaded));
   const token = await deps.access.token(route, session);
   if (token === undefined && session === undefined) return undefined;
-  return { value: token === undefined ? undefined : `Bearer ${token}`, sid: session?.sid };
+  if (token === undefined) return { value: undefined, sid: session?.sid };
+  // OIDC_DPOP: a DPoP-bound token goes with a proof of its key (forward.ts signs one per request).
+  const dpop = deps.dpop?.binding(route, session, token);
+  if (dpop !== undefined) return { value: `DPoP ${token}`, sid: session?.sid, dpop };
+  return { value: `Bearer ${token}`, sid: session?.sid };
 }

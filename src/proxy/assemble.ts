@@ -11,6 +11,7 @@ import { createUpstreamAgents } from './forward.js';
 import { createForwarders } from './forwarders.js';
 import { frontDoor } from './front-door.js';
 import { RouteTable } from './route-table.js';
+import type { UpstreamDpop } from './dpop-proof.js';
 import type { SessionSockets } from './session-sockets.js';
 import type { UpstreamAccess } from './upstream-access.js';
 import type { TrustFn } from './upstream-headers.js';
@@ -28,6 +29,8 @@ export interface ApiParts {
   cookies: CookieRules;
   metrics: Metrics;
   logger: Logger;
+  /** OIDC_DPOP's proofs to upstreams; undefined without it. */
+  dpop?: UpstreamDpop | undefined;
 }
 
 export interface ApiWiring {
@@ -78,6 +81,7 @@ export function assembleFrontDoor(config: ApiConfig, parts: ApiParts, wiring: Ap
       trustProxy: wiring.trustProxy,
       publicOrigin: publicUrl.origin,
       publicHost: publicUrl.host,
+      dpop: parts.dpop,
     },
     fallback: wiring.fallback,
     frontend,

@@ -5,6 +5,7 @@ import type { RouteConfig } from '../config/types.js';
 import { BadGatewayError, GatewayTimeoutError, StepUpRequiredError, type GatewayError } from '../errors.js';
 import { describeError, type Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { isUseDpopNonce, type DpopBinding } from './dpop-proof.js';
 import { stepUpLoginUrl } from './route-policy.js';
 import { findStepUpChallenge } from './step-up-challenge.js';
 import { downstreamResponseHeaders, type Framing } from './upstream-headers.js';
@@ -43,6 +44,8 @@ export interface ForwardDeps {
  */
 export class Forwarder {
   readonly upstreamHost: string;
+  /** The upstream's origin: DPoP proofs' `htu` starts with it, and its nonces are kept by it. */
+  private readonly origin: string;
   private readonly client: typeof http | typeof https;
   private readonly base: http.RequestOptions;
   /** A user or optional route: its answers are private, and its upstream may ask for a step-up. */
@@ -57,6 +60,7 @@ export class Forwarder {
     const secure = target.protocol === 'https:';
     this.client = secure ? https : http;
     this.upstreamHost = target.host;
+    this.origin = target.origin;
     this.base = {
       protocol: target.protocol,
       hostname: target.hostname.replace(/^\[|\]$/g, ''),
@@ -67,16 +71,24 @@ export class Forwarder {
     this.userRoute = route.token === 'user' || route.token === 'optional';
   }
 
-  /** Sends `req` (headers already built) to `path` upstream and streams the answer into `res`. */
+  /**
+   * Sends `req` (headers already built) to `path` upstream and streams the answer into `res`. With a
+   * DPoP binding (OIDC_DPOP), a fresh proof is added; an upstream's `use_dpop_nonce` challenge on a
+   * request without a body is answered once with its nonce (with a body, which is streamed and gone,
+   * the 401 reaches the browser and the next request carries the nonce).
+   */
   forward(
     req: IncomingMessage,
     res: ServerResponse,
     path: string,
     headers: string[],
     framing: Framing,
+    dpop?: DpopBinding,
+    retried = false,
   ): void {
     const started = performance.now();
-    const upstream = this.client.request({ ...this.base, method: req.method, path, headers });
+    const sent = dpop === undefined ? headers : this.withProof(headers, dpop, req.method ?? 'GET', path);
+    const upstream = this.client.request({ ...this.base, method: req.method, path, headers: sent });
     if (req.socket.destroyed) {
       // The browser left before we got here ('close' already fired): never leave a pooled request open.
       upstream.destroy();
@@ -95,6 +107,10 @@ export class Forwarder {
       timeout.clear();
       this.observe(answer.statusCode ?? 502, started);
       if (clientGone) return void answer.destroy();
+      if (dpop !== undefined && this.nonceChallenge(answer, dpop) && !retried && framing.kind === 'none') {
+        answer.resume();
+        return this.forward(req, res, path, headers, framing, dpop, true);
+      }
       const stepUp = answer.statusCode === 401 ? this.stepUp(answer) : undefined;
       if (stepUp !== undefined) return void this.deps.writeError(res, stepUp);
       res.writeHead(
@@ -132,8 +148,17 @@ export class Forwarder {
    * `Connection: Upgrade` exactly and the two sockets are joined; any other answer is relayed as an HTTP
    * error and the socket closed, so the browser never gets a 101 the upstream did not give.
    */
-  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, path: string, headers: string[]): void {
-    const upstream = this.client.request({ ...this.base, agent: false, method: 'GET', path, headers });
+  upgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    path: string,
+    headers: string[],
+    dpop?: DpopBinding,
+    retried = false,
+  ): void {
+    const sent = dpop === undefined ? headers : this.withProof(headers, dpop, 'GET', path);
+    const upstream = this.client.request({ ...this.base, agent: false, method: 'GET', path, headers: sent });
     const timeout = this.answerTimeout(upstream);
     socket.once('close', () => {
       timeout.clear();
@@ -155,6 +180,14 @@ export class Forwarder {
     upstream.once('response', (answer: IncomingMessage) => {
       timeout.clear();
       const status = answer.statusCode ?? 502;
+      // A handshake has no body: an upstream's nonce challenge is answered once, on a new connection.
+      if (dpop !== undefined && this.nonceChallenge(answer, dpop) && !retried && !socket.destroyed) {
+        // This attempt is over: its errors (the destroyed connection's) must not answer the browser.
+        upstream.removeAllListeners('error');
+        upstream.on('error', () => undefined);
+        upstream.destroy();
+        return this.upgrade(req, socket, head, path, headers, dpop, true);
+      }
       const stepUp = status === 401 ? this.stepUp(answer) : undefined;
       if (stepUp !== undefined) return void this.deps.refuseUpgrade(socket, stepUp);
       // The refusal's body is relayed until the upstream ends; the connection then closes.
@@ -194,6 +227,23 @@ export class Forwarder {
     );
     return new StepUpRequiredError(
       stepUpLoginUrl(asked.acr, maxAge === undefined ? undefined : maxAge * 1000),
+    );
+  }
+
+  /** `headers` plus a fresh DPoP proof for this request (a copy: a retry signs another one). */
+  private withProof(headers: string[], dpop: DpopBinding, method: string, path: string): string[] {
+    return [...headers, 'DPoP', dpop.proofs.proof(dpop, method, this.origin, path)];
+  }
+
+  /**
+   * Keeps an upstream's `DPoP-Nonce` (RFC 9449 §9: any answer may carry a new one) and tells whether
+   * the answer is a 401 `use_dpop_nonce` challenge.
+   */
+  private nonceChallenge(answer: IncomingMessage, dpop: DpopBinding): boolean {
+    const nonce = answer.headers['dpop-nonce'];
+    if (typeof nonce === 'string' && nonce !== '') dpop.proofs.learnNonce(this.origin, nonce);
+    return (
+      answer.statusCode === 401 && isUseDpopNonce(answer.headers['www-authenticate']) && nonce !== undefined
     );
   }
 

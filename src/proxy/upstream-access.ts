@@ -4,6 +4,7 @@ import { UnauthenticatedError } from '../errors.js';
 import type { ClientCredentials } from '../oidc/client-credentials.js';
 import { shouldSlide, slid } from '../session/records/record.js';
 import type { SessionRefresher } from '../session/refresh/session-refresher.js';
+import { routeTokenId, type RouteTokens } from '../session/refresh/route-tokens.js';
 import { readSessionId } from '../session/cookie/session-id.js';
 import type { LoadedSession, SessionRecords } from '../session/records/session-records.js';
 
@@ -23,7 +24,15 @@ export class UpstreamAccess {
     private readonly records: SessionRecords,
     private readonly refresher: Pick<SessionRefresher, 'fresh'>,
     private readonly clientCredentials: ClientCredentials,
+    /** The tokens of `audience` and `exchange` routes. */
+    private readonly routeTokens?: RouteTokens,
   ) {}
+
+  /**
+   * The route token read together with a request's session (one MGET), by the request's own session
+   * object (a copy per request, so concurrent requests never see each other's read).
+   */
+  private readonly readAlong = new WeakMap<LoadedSession, Buffer | null>();
 
   /**
    * The session of user and optional routes: one store read and no write, except that the idle
@@ -34,14 +43,27 @@ export class UpstreamAccess {
     if (route.token !== 'user' && route.token !== 'optional') return undefined;
     const { cookieName, secrets } = this.settings;
     const sid = readSessionId(req, cookieName, secrets);
-    const loaded = sid === undefined ? null : await this.records.read(sid);
+    const tokenId = this.routeTokens && routeTokenId(route);
+    let loaded: LoadedSession | null = null;
+    let along: Buffer | null | undefined;
+    if (sid !== undefined && tokenId !== undefined) {
+      // A route with its own token: the session and that token in one store command.
+      const read = await this.records.readWith(sid, this.routeTokens!.key(sid, tokenId));
+      loaded = read.loaded && { ...read.loaded };
+      along = read.other;
+    } else if (sid !== undefined) {
+      loaded = await this.records.read(sid);
+    }
     if (!loaded) {
       if (route.token === 'user') throw new UnauthenticatedError();
       return undefined;
     }
     const now = Date.now();
-    if (!shouldSlide(loaded.record, now, this.settings)) return loaded;
-    return (await this.records.replace(loaded, slid(loaded.record, now, this.settings))) ?? loaded;
+    const current = shouldSlide(loaded.record, now, this.settings)
+      ? ((await this.records.replace(loaded, slid(loaded.record, now, this.settings))) ?? loaded)
+      : loaded;
+    if (along !== undefined) this.readAlong.set(current, along);
+    return current;
   }
 
   fresh(session: LoadedSession): Promise<LoadedSession> {
@@ -51,6 +73,11 @@ export class UpstreamAccess {
   /** The bearer token for the upstream, or undefined for none. */
   async token(route: RouteConfig, session: LoadedSession | undefined): Promise<string | undefined> {
     if (route.token === 'client') return this.clientCredentials.token(route.scopes);
-    return session?.record.tokens.accessToken;
+    if (session === undefined) return undefined;
+    if (this.routeTokens && routeTokenId(route) !== undefined) {
+      // After a refresh of the session (another object) the route token is read on its own.
+      return (await this.routeTokens.token(session, route, this.readAlong.get(session))).accessToken;
+    }
+    return session.record.tokens.accessToken;
   }
 }

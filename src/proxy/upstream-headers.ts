@@ -46,6 +46,8 @@ const REQUEST_DROPPED = new Set([
   // The gateway answered any 100-continue itself; the upstream gets a plain request.
   'expect',
   'authorization',
+  // A DPoP proof is the gateway's to make (OIDC_DPOP): a browser's could only collide with it.
+  'dpop',
   'cookie',
   'x-csrf',
   'forwarded',

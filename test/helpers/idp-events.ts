@@ -1,6 +1,7 @@
 /** The test IdP's record of provider events: counts by grant type, and every event in order. */
 import type { KoaContextWithOIDC, Provider } from 'oidc-provider';
-import type { IdpCounts, IdpEvent } from './idp-types.js';
+import { decodeJwt } from 'jose';
+import type { IdpCounts, IdpEvent, IssuedToken } from './idp-types.js';
 
 function inc(record: Record<string, number>, key: string): void {
   record[key] = (record[key] ?? 0) + 1;
@@ -9,6 +10,8 @@ function inc(record: Record<string, number>, key: string): void {
 export function emptyCounts(): IdpCounts {
   return {
     grants: {},
+    grantsByResource: {},
+    dpopGrants: 0,
     grantErrors: {},
     revocations: 0,
     introspections: 0,
@@ -17,6 +20,14 @@ export function emptyCounts(): IdpCounts {
     backchannelLogouts: 0,
     backchannelErrors: 0,
   };
+}
+
+/** Zeroes `counts` in place (tests may hold a reference to it or to its records). */
+export function zeroCounts(counts: IdpCounts): void {
+  for (const record of [counts.grants, counts.grantsByResource, counts.grantErrors])
+    for (const k of Object.keys(record)) delete record[k];
+  const { grants: _g, grantsByResource: _r, grantErrors: _e, ...numbers } = emptyCounts();
+  Object.assign(counts, numbers);
 }
 
 /** Counts and records the provider's grant, revocation, back-channel logout and error events. */
@@ -64,4 +75,46 @@ export function recordEvents(provider: Provider, counts: IdpCounts, events: IdpE
   provider.on('server_error', (_ctx, err) => {
     events.push({ name: 'server_error', error: err.stack ?? err.message });
   });
+}
+
+/**
+ * After the provider answered a token request: records the issued access token (its grant type, the
+ * resource asked for, the JWT's `aud` and `cnf.jkt`) and counts it per grant type and resource.
+ */
+export function recordIssued(ctx: KoaContextWithOIDC, counts: IdpCounts, issued: IssuedToken[]): void {
+  const body = ctx.body as Record<string, unknown> | undefined;
+  if (ctx.path !== '/token' || ctx.status !== 200 || typeof body?.access_token !== 'string') return;
+  const params = ctx.oidc?.params ?? {};
+  const grantType = typeof params.grant_type === 'string' ? params.grant_type : 'unknown';
+  const asked = params.resource ?? params.audience;
+  let claims: Record<string, unknown> = {};
+  try {
+    claims = decodeJwt(body.access_token);
+  } catch {
+    // An opaque access token: no claims to read.
+  }
+  const aud = claims.aud as string | string[] | undefined;
+  const cnf = claims.cnf as { jkt?: string } | undefined;
+  const tokenType = typeof body.token_type === 'string' ? body.token_type : 'Bearer';
+  issued.push({
+    grantType,
+    requested: typeof asked === 'string' ? asked : undefined,
+    audience: aud,
+    tokenType,
+    jkt: cnf?.jkt,
+    scope: typeof body.scope === 'string' ? body.scope : undefined,
+    accessToken: body.access_token,
+  });
+  inc(counts.grantsByResource, `${grantType} ${Array.isArray(aud) ? aud.join(',') : (aud ?? '-')}`);
+  if (tokenType === 'DPoP') counts.dpopGrants += 1;
+}
+
+/** Issued tokens of this grant type, for this resource (the JWT's `aud`, `-` for opaque) or any. */
+export function countGrants(issued: IssuedToken[], grantType: string, resource?: string): number {
+  return issued.filter((t) => {
+    if (t.grantType !== grantType) return false;
+    if (resource === undefined) return true;
+    const aud = t.audience ?? '-';
+    return Array.isArray(aud) ? aud.includes(resource) : aud === resource;
+  }).length;
 }

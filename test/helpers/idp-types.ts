@@ -1,6 +1,10 @@
 /** The test IdP's types: what a test passes to startIdp and what it gets back (test/helpers/idp.ts). */
 import type { JWK } from 'jose';
 import type { Provider } from 'oidc-provider';
+import type { ExchangeRequest } from '../../src/dev/idp-exchange.js';
+
+export type { ExchangeRequest };
+export { TOKEN_EXCHANGE, ACCESS_TOKEN_TYPE } from '../../src/dev/idp-exchange.js';
 
 export interface IdpClient {
   client_id: string;
@@ -17,6 +21,8 @@ export interface IdpClient {
   grant_types?: string[];
   /** Space-separated scopes the client may request (client_credentials); default: all. */
   scope?: string;
+  /** RFC 9449: the IdP refuses this client's token requests without a DPoP proof. */
+  dpop_bound_access_tokens?: boolean;
 }
 
 export interface StartIdpOptions {
@@ -43,6 +49,35 @@ export interface StartIdpOptions {
   rewriteResponses?: ResponseRewrite;
   /** RFC 9126: the IdP accepts only pushed authorization requests (discovery says so). Default false. */
   requirePar?: boolean;
+  /**
+   * More APIs (RFC 8707 resource indicators), each with its own `aud` (JWT ATs with the account's API
+   * scopes), e.g. ['https://orders.example', 'https://billing.example']. A client gets one by a refresh
+   * with `resource` (when its authorization request named it) or by token exchange. An authorization
+   * request that names resources also gets `jwtAccessTokens.audience` granted, so the session's own token
+   * stays for that API (opaque when jwtAccessTokens is off).
+   */
+  resources?: string[];
+  /** RFC 8693 token exchange allowed for the clients (their default grant_types). Default true. */
+  tokenExchange?: boolean;
+  /** DPoP at the token endpoint (oidc-provider's own checks). Default true. */
+  dpop?: boolean;
+  /** Demand a DPoP nonce (`use_dpop_nonce`) on every DPoP token request from the start. Default false. */
+  dpopNonce?: boolean;
+}
+
+/** One successful token-endpoint answer that carried an access token. */
+export interface IssuedToken {
+  grantType: string;
+  /** The `resource` (or, for token exchange, `audience`) parameter; undefined when absent. */
+  requested: string | undefined;
+  /** The JWT access token's `aud`; undefined for an opaque token. */
+  audience: string | string[] | undefined;
+  /** `Bearer` or `DPoP`. */
+  tokenType: string;
+  /** The JWT access token's `cnf.jkt` (DPoP key thumbprint); undefined when unbound or opaque. */
+  jkt: string | undefined;
+  scope: string | undefined;
+  accessToken: string;
 }
 
 /** Rewrites a 200 JSON answer (discovery, token, …) before it leaves the IdP: a hostile or broken IdP. */
@@ -54,6 +89,13 @@ export type ResponseRewrite = (
 export interface IdpCounts {
   /** grant_type → successful token-endpoint grants. */
   grants: Record<string, number>;
+  /**
+   * `<grant_type> <resource>` → successful grants, the resource being the JWT access token's `aud`
+   * (`-` for an opaque token), e.g. `refresh_token https://orders.example`.
+   */
+  grantsByResource: Record<string, number>;
+  /** Successful grants whose access token is DPoP-bound (token_type DPoP). */
+  dpopGrants: number;
   /** grant_type → failed token-endpoint requests ('unknown' when the grant type was not parsed yet). */
   grantErrors: Record<string, number>;
   /** Successful (200) calls to the revocation endpoint. */
@@ -127,6 +169,14 @@ export interface TestIdp {
    * passes the held ones on in order: a refresh caught in flight, without a clock.
    */
   holdTokenRequests(): { held(): number; release(): void };
+  /** Every access token issued (any grant), in order (emptied by resetCounts). */
+  issued: IssuedToken[];
+  /** Successful grants of this type, for this resource (the token's `aud`; `-`: opaque), or for any resource. */
+  grantCount(grantType: string, resource?: string): number;
+  /** Token exchange policy: answers undefined to allow, or the reason of an invalid_grant refusal. undefined: allow all. */
+  setExchangePolicy(policy: ((request: ExchangeRequest) => string | undefined) | undefined): void;
+  /** true: DPoP token requests must carry an IdP nonce (`use_dpop_nonce` challenge first). */
+  setDpopNonce(required: boolean): void;
   /** Register another client after start (e.g. once the gateway's port is known). */
   addClient(client: IdpClient): void;
   /** Turns the hostile rewrite of 200 JSON answers on (a function) or off (undefined). */

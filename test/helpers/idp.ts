@@ -30,7 +30,8 @@ import {
   type TestIdp,
   type TokenAnswer,
 } from './idp-types.js';
-import { emptyCounts, recordEvents } from './idp-events.js';
+import { countGrants, emptyCounts, recordEvents, recordIssued, zeroCounts } from './idp-events.js';
+import { TOKEN_EXCHANGE, type ExchangeRequest, type IssuedToken } from './idp-types.js';
 
 export * from './idp-types.js';
 
@@ -58,6 +59,10 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
   const basicUsers: string[] = [];
   const clientAssertions: Array<{ path: string; assertion: string }> = [];
   const revokedTokens: string[] = [];
+  const issued: IssuedToken[] = [];
+  let exchangePolicy: ((request: ExchangeRequest) => string | undefined) | undefined;
+  let dpopNonce = options.dpopNonce ?? false;
+  const tokenExchange = options.tokenExchange ?? true;
   let down = false;
   let hanging = false;
   let tokenAnswer: TokenAnswer | undefined;
@@ -98,6 +103,7 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
       'authorization_code',
       'refresh_token',
       ...(clientCredentials ? ['client_credentials'] : []),
+      ...(tokenExchange ? [TOKEN_EXCHANGE] : []),
     ];
     const meta: Record<string, unknown> = {
       client_id: c.client_id,
@@ -110,6 +116,7 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     };
     if (c.scope !== undefined) meta.scope = c.scope;
     if (c.jwks !== undefined) meta.jwks = c.jwks;
+    if (c.dpop_bound_access_tokens !== undefined) meta.dpop_bound_access_tokens = c.dpop_bound_access_tokens;
     if (backchannelLogout && c.backchannel_logout_uri !== undefined) {
       meta.backchannel_logout_uri = c.backchannel_logout_uri;
       meta.backchannel_logout_session_required = c.backchannel_logout_session_required ?? true;
@@ -129,6 +136,10 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     refreshTokenTtl: options.refreshTokenTtl ?? 86_400,
     rotateRefreshToken: options.rotateRefreshToken ?? true,
     ...(options.jwtAccessTokens ? { apiAudience: options.jwtAccessTokens.audience } : {}),
+    ...(options.resources ? { resources: options.resources } : {}),
+    exchangePolicy: (request) => exchangePolicy?.(request),
+    dpop: options.dpop ?? true,
+    dpopNonce: () => dpopNonce,
     claimsIn: 'userinfo',
     revocation: options.revocation ?? true,
     introspection: options.introspection ?? true,
@@ -178,6 +189,7 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     ) {
       ctx.body = await rewrite(ctx.path, body as Record<string, unknown>);
     }
+    recordIssued(ctx as KoaContextWithOIDC, counts, issued);
     const counter = ROUTE_COUNTERS[ctx.path];
     if (counter && ctx.status === 200) counts[counter] += 1;
     const revoked = (ctx as KoaContextWithOIDC).oidc?.params?.token;
@@ -224,22 +236,10 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     clientAssertions,
     revokedTokens,
     resetCounts: () => {
-      const fresh = emptyCounts();
-      for (const k of Object.keys(counts.grants)) delete counts.grants[k];
-      for (const k of Object.keys(counts.grantErrors)) delete counts.grantErrors[k];
-      counts.revocations = fresh.revocations;
-      counts.introspections = fresh.introspections;
-      counts.userinfo = fresh.userinfo;
-      counts.discovery = fresh.discovery;
-      counts.backchannelLogouts = fresh.backchannelLogouts;
-      counts.backchannelErrors = fresh.backchannelErrors;
-      events.length = 0;
-      lastAuthorizationRequests.length = 0;
-      tokenRequestAuth.length = 0;
-      basicUsers.length = 0;
-      clientAssertions.length = 0;
-      revokedTokens.length = 0;
-      answeredTokenRequests.length = 0;
+      zeroCounts(counts);
+      for (const list of [events, lastAuthorizationRequests, tokenRequestAuth, basicUsers, issued])
+        list.length = 0;
+      for (const list of [clientAssertions, revokedTokens, answeredTokenRequests]) list.length = 0;
     },
     introspect,
     setDown: (value: boolean) => {
@@ -277,6 +277,14 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
     },
     rewriteResponses: (fn: ResponseRewrite | undefined) => {
       rewrite = fn;
+    },
+    issued,
+    grantCount: (grantType: string, resource?: string) => countGrants(issued, grantType, resource),
+    setExchangePolicy: (policy) => {
+      exchangePolicy = policy;
+    },
+    setDpopNonce: (required: boolean) => {
+      dpopNonce = required;
     },
     addClient: (c: IdpClient) => {
       registered.set(c.client_id, c);

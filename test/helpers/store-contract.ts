@@ -70,6 +70,17 @@ function describeKvContract(ctx: ContractContext): void {
       expect(await ctx.kv.get(ctx.key())).toBeNull();
     });
 
+    it('getManyBytes reads several keys of one hash slot in order, null for a missing one', async () => {
+      const tag = `{${ctx.key('slot')}}`;
+      await ctx.kv.set(`${tag}:a`, Buffer.from([0x02, 0xff]), 60_000);
+      await ctx.kv.set(`${tag}:c`, 'c', 60_000);
+      expect(await ctx.kv.getManyBytes([`${tag}:a`, `${tag}:b`, `${tag}:c`])).toEqual([
+        Buffer.from([0x02, 0xff]),
+        null,
+        Buffer.from('c'),
+      ]);
+    });
+
     it('a stored value is not changed by the caller reusing its buffer', async () => {
       const k = ctx.key();
       const bytes = Buffer.from('abc');

@@ -22,6 +22,7 @@ oidc:
   clockTolerance: 10
   allowInsecureHttp: false
   par: true
+  dpop: true
 redis:
   clusterNodes: [r1:7000, 'r2:7000']
   keyPrefix: 'app:'
@@ -71,6 +72,7 @@ routes:
       clockToleranceSec: 10,
       allowInsecureHttp: false,
       par: true,
+      dpop: true,
     });
     expect(config.redis).toEqual({
       mode: 'cluster',

@@ -1,4 +1,4 @@
-/** The OpenID Provider and client: issuer, client authentication, scopes, ID-token checks and PAR. */
+/** The OpenID Provider and client: issuer, client authentication, scopes, ID-token checks, PAR and DPoP. */
 import { loadClientPrivateKey } from '../client-key.js';
 import { show } from '../parsers.js';
 import { isLoopbackHost } from '../parsers-net.js';
@@ -89,6 +89,7 @@ export function loadOidc(ctx: Context): Oidc | undefined {
   const clockToleranceMs = r.value('OIDC_CLOCK_TOLERANCE');
   const idTokenAlgs = r.value('OIDC_ID_TOKEN_ALGS');
   const par = r.value('OIDC_PAR');
+  const dpop = r.value('OIDC_DPOP');
   // Every value below is defined once no problem was recorded anywhere (an unset required value is one).
   if (problems.count > 0) return undefined;
   return {
@@ -101,5 +102,6 @@ export function loadOidc(ctx: Context): Oidc | undefined {
     allowInsecureHttp: allowInsecureHttp!,
     idTokenAlgs,
     par: par!,
+    dpop: dpop!,
   };
 }

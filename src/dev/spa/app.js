@@ -162,6 +162,33 @@ function showAnswer(request, status, body) {
   }
 }
 
+// Which token each API received: the orders API (/api, the session's token) and the billing API
+// (/billing, a route with its own audience). Claims only: the APIs never echo a token.
+async function compareTokens() {
+  const rows = [];
+  for (const path of ['/api/token', '/billing/token']) {
+    try {
+      const res = await bff.api(path, { headers: { accept: 'application/json' } });
+      const t = await res.json();
+      rows.push([t.api, String(t.aud), t.scheme, t.jti, t.jkt ?? '-']);
+    } catch (err) {
+      if (!(err instanceof BffError)) throw err;
+      rows.push([path, `${err.status} ${err.code}`, '', '', '']);
+    }
+  }
+  $('api-tokens').replaceChildren(
+    ...rows.map((cells) => {
+      const row = document.createElement('tr');
+      for (const text of cells) {
+        const cell = document.createElement('td');
+        cell.textContent = text;
+        row.append(cell);
+      }
+      return row;
+    }),
+  );
+}
+
 async function signOut() {
   const button = $('sign-out');
   button.disabled = true;
@@ -181,6 +208,7 @@ $('sign-in-again').addEventListener('click', signIn);
 $('sign-out').addEventListener('click', signOut);
 $('call-api').addEventListener('click', () => callApi('GET'));
 $('place-order').addEventListener('click', () => callApi('POST'));
+$('compare-tokens').addEventListener('click', () => void compareTokens());
 setInterval(renderTimes, 1000);
 window.addEventListener('pageshow', (event) => {
   if (event.persisted) void loadSession();

@@ -118,6 +118,7 @@ function completeLogin(deps: AuthDeps) {
       accessTokenExpiresAt: result.accessTokenExpiresAt,
       accessTokenIssuedAt: result.accessTokenIssuedAt,
       ...newSessionTimes(now, deps.config.session),
+      ...(result.dpopKey !== undefined ? { dpopKey: result.dpopKey } : {}),
     };
     // A new id at every login (session fixation); the old session, if any, is deleted.
     await regenerateSession(req);

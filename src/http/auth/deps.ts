@@ -13,7 +13,7 @@ import type { SessionTerminator } from '../../session/session-terminator.js';
 /** What the /auth handlers need; passed explicitly, no globals. */
 export interface AuthDeps {
   /** The sections the /auth handlers read (the return-to origin, the callback URL, the IdP, cookies). */
-  config: Pick<GatewayConfig, 'publicUrl' | 'redirectUri' | 'oidc' | 'session'>;
+  config: Pick<GatewayConfig, 'publicUrl' | 'redirectUri' | 'oidc' | 'session' | 'routes'>;
   idp: IdentityProvider;
   pendingLogins: PendingLogins;
   cookies: CookieRules;

@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { buildAuthorizationRequest } from '../../oidc/authorization-request.js';
+import { buildAuthorizationRequest, routeResources } from '../../oidc/authorization-request.js';
 import { parseLoginOptions } from '../../oidc/login-options.js';
 import { preferHtmlErrors } from '../error-handler.js';
 import { safeReturnTo } from '../return-to.js';
@@ -27,6 +27,7 @@ export function login(deps: AuthDeps) {
       deps.config.redirectUri,
       options,
       deps.logger,
+      routeResources(deps.config.routes),
     );
     const loginId = deps.cookies.issueLoginId(req, res);
     await deps.pendingLogins.add(loginId, request.state, {

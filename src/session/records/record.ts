@@ -25,6 +25,8 @@ export interface SessionRecord {
   createdAt: number;
   absoluteExpiresAt: number;
   idleExpiresAt: number;
+  /** OIDC_DPOP: the session's ES256 key (its private scalar, see dpop-key.ts); its tokens are bound to it. */
+  dpopKey?: string;
 }
 
 declare module 'express-session' {

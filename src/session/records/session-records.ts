@@ -58,7 +58,30 @@ export class SessionRecords {
   async read(sid: string): Promise<LoadedSession | null> {
     const cached = this.cache.get(sid);
     const storeKey = cached?.storeKey ?? this.keys.session(sid);
-    const raw = await this.kv.getBytes(storeKey);
+    return this.loaded(sid, cached, storeKey, await this.kv.getBytes(storeKey));
+  }
+
+  /**
+   * The session and one more key of its hash slot (a route's token, route-tokens.ts) in one store
+   * command (MGET): the steady state of a route with its own token stays one round trip.
+   */
+  async readWith(
+    sid: string,
+    otherKey: string,
+  ): Promise<{ loaded: LoadedSession | null; other: Buffer | null }> {
+    const cached = this.cache.get(sid);
+    const storeKey = cached?.storeKey ?? this.keys.session(sid);
+    const [raw, other] = await this.kv.getManyBytes([storeKey, otherKey]);
+    return { loaded: this.loaded(sid, cached, storeKey, raw ?? null), other: other ?? null };
+  }
+
+  /** Decodes `raw` unless it is the value decoded last time; checks liveness. */
+  private loaded(
+    sid: string,
+    cached: CacheEntry | undefined,
+    storeKey: string,
+    raw: Buffer | null,
+  ): LoadedSession | null {
     if (raw === null) {
       this.cache.delete(sid);
       return null;

@@ -32,7 +32,13 @@ export interface RefreshLock {
 }
 
 export interface RefreshLocks {
+  /** The lock of every spend of the session's refresh token (its own refresh, audience grants). */
   forSession(sid: string): RefreshLock;
+}
+
+export interface RouteTokenLocks extends RefreshLocks {
+  /** The lock of one route token that spends no refresh token (a token exchange). */
+  forRouteToken(sid: string, tokenId: string): RefreshLock;
 }
 
 /**
@@ -41,7 +47,7 @@ export interface RefreshLocks {
  * retries) would keep a crashed holder's lock for half a minute; renewing keeps a dead holder's lock
  * short and a live one's as long as it works.
  */
-export class StoreRefreshLocks implements RefreshLocks {
+export class StoreRefreshLocks implements RouteTokenLocks {
   constructor(
     private readonly kv: KvStore,
     private readonly keys: StoreKeys,
@@ -50,6 +56,10 @@ export class StoreRefreshLocks implements RefreshLocks {
 
   forSession(sid: string): RefreshLock {
     return new StoreRefreshLock(this.kv, this.keys.refreshLock(sid), this.logger);
+  }
+
+  forRouteToken(sid: string, tokenId: string): RefreshLock {
+    return new StoreRefreshLock(this.kv, this.keys.routeTokenLock(sid, tokenId), this.logger);
   }
 }
 

@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { IdpUnavailableError, SessionExpiredError, SessionStoreUnavailableError } from '../../errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -8,12 +7,8 @@ import type { SessionTerminator } from '../session-terminator.js';
 import { hasRefreshToken, type RefreshGrant, type RefreshedTokens } from './grant.js';
 import type { RefreshGrace } from './refresh-grace.js';
 import type { RefreshLock, RefreshLocks } from './refresh-lock.js';
+import { acrossInstances, SingleFlight } from './single-flight.js';
 
-/**
- * How long a request waits for another instance's refresh before giving up with 503: longer than a live
- * holder's usual worst case (store calls at 1.5 s around a 10 s IdP call), whose lock is renewed meanwhile.
- */
-const LOCK_WAIT_MS = 20_000;
 const MAX_WRITE_ATTEMPTS = 5;
 
 export interface SessionRefresherDeps {
@@ -46,58 +41,59 @@ export interface SessionRefresherDeps {
  * through the terminator; a transient one keeps it (503 idp_unavailable).
  */
 export class SessionRefresher {
-  private readonly inflight = new Map<string, Promise<LoadedSession>>();
+  private readonly inflight = new SingleFlight<LoadedSession>();
 
   constructor(private readonly deps: SessionRefresherDeps) {}
 
   /** The session with a fresh access token (the same object when no refresh was needed). */
   fresh(loaded: LoadedSession): Promise<LoadedSession> {
     if (!this.stale(loaded.record)) return Promise.resolve(loaded);
-    let shared = this.inflight.get(loaded.sid);
-    if (!shared) {
-      shared = this.refreshAcrossInstances(loaded.sid).finally(() => this.inflight.delete(loaded.sid));
-      this.inflight.set(loaded.sid, shared);
-    }
-    return shared;
+    return this.inflight.run(loaded.sid, () =>
+      this.refreshAcrossInstances(loaded.sid, (record) => this.stale(record)),
+    );
   }
 
-  private async refreshAcrossInstances(sid: string): Promise<LoadedSession> {
+  /**
+   * Refreshes even a fresh-looking access token, because the IdP refused it (a token exchange answered
+   * invalid_grant): the session ends if its own refresh fails too (401), and is kept otherwise. A
+   * session whose access token has changed meanwhile is returned as it is.
+   */
+  renewRefused(loaded: LoadedSession): Promise<LoadedSession> {
+    const refused = loaded.record.tokens.accessToken;
+    return this.inflight.run(loaded.sid, () =>
+      this.refreshAcrossInstances(
+        loaded.sid,
+        (record) => record.tokens.accessToken === refused || this.stale(record),
+      ),
+    );
+  }
+
+  private refreshAcrossInstances(
+    sid: string,
+    stale: (record: RefreshedTokens) => boolean,
+  ): Promise<LoadedSession> {
     const lock = this.deps.locks.forSession(sid);
-    const giveUpAt = Date.now() + LOCK_WAIT_MS;
-    let stopWaitTimer: (() => void) | undefined;
-    for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
-      if (await lock.obtain()) {
-        stopWaitTimer?.();
-        try {
-          return await this.refreshHoldingLock(sid, lock);
-        } finally {
-          await lock.release();
-        }
-      }
-      // Another instance is refreshing this session: wait for it, then take its result.
-      stopWaitTimer ??= this.deps.metrics.refreshLockWait.startTimer();
-      await delay(wait);
-      if (await lock.peek()) {
-        if (Date.now() > giveUpAt) {
-          stopWaitTimer();
-          throw new IdpUnavailableError('A token refresh is taking too long; try again shortly.');
-        }
-        continue;
-      }
-      const current = await this.readOrExpire(sid);
-      if (!this.stale(current.record)) {
-        stopWaitTimer();
+    return acrossInstances({
+      lock,
+      holding: () => this.refreshHoldingLock(sid, stale, lock),
+      afterOther: async () => {
+        const current = await this.readOrExpire(sid);
+        if (stale(current.record)) return undefined; // the other refresh failed transiently: try ourselves
         this.deps.metrics.refreshes.inc({ outcome: 'shared' });
         return current;
-      }
-      // The other refresh failed transiently (session kept, token still stale): try ourselves.
-    }
+      },
+      startWaitTimer: () => this.deps.metrics.refreshLockWait.startTimer(),
+    });
   }
 
-  private async refreshHoldingLock(sid: string, lock: RefreshLock): Promise<LoadedSession> {
+  private async refreshHoldingLock(
+    sid: string,
+    stale: (record: RefreshedTokens) => boolean,
+    lock: RefreshLock,
+  ): Promise<LoadedSession> {
     const { logger, metrics } = this.deps;
     const current = await this.readOrExpire(sid);
-    if (!this.stale(current.record)) {
+    if (!stale(current.record)) {
       metrics.refreshes.inc({ outcome: 'shared' });
       return current;
     }
@@ -110,7 +106,7 @@ export class SessionRefresher {
     const spent = record.tokens.refreshToken;
 
     const fromGrace = await this.deps.grace.read(sid, spent);
-    if (fromGrace !== undefined && !this.stale(fromGrace)) {
+    if (fromGrace !== undefined && !stale(fromGrace)) {
       logger.info(
         { sub: record.sub },
         'refresh: spent refresh token seen again; using the result of its refresh',
@@ -144,8 +140,11 @@ export class SessionRefresher {
     return stored;
   }
 
-  /** Compare-and-set the new tokens into whatever the session is now (it may have slid meanwhile). */
-  private async store(base: LoadedSession, refreshed: RefreshedTokens): Promise<LoadedSession> {
+  /**
+   * Compare-and-set the new tokens into whatever the session is now (it may have slid meanwhile); also
+   * for a refresh token rotated by a per-route grant (route-tokens.ts).
+   */
+  async store(base: LoadedSession, refreshed: RefreshedTokens): Promise<LoadedSession> {
     let current: LoadedSession = base;
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
       const written = await this.deps.records.replace(current, { ...current.record, ...refreshed });

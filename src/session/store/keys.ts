@@ -24,6 +24,18 @@ export class StoreKeys {
     return `${this.prefix}{${hashId(sessionId)}}:refresh-grace:${hashId(spentRefreshToken)}`;
   }
 
+  /**
+   * A route's own token for one session (session/records/route-token.ts): same hash slot as the
+   * session, so both are read with one MGET. `tokenId` names the audience or exchange (route-tokens.ts).
+   */
+  routeToken(sessionId: string, tokenId: string): string {
+    return `${this.prefix}{${hashId(sessionId)}}:route-token:${hashId(tokenId)}`;
+  }
+  /** The cross-instance lock of a token exchange for one session and audience (an audience grant takes refreshLock). */
+  routeTokenLock(sessionId: string, tokenId: string): string {
+    return `${this.prefix}{${hashId(sessionId)}}:route-token-lock:${hashId(tokenId)}`;
+  }
+
   /** Pending logins of one browser (its login cookie), one key per `state` plus an index for eviction. */
   pendingLogin(loginId: string, state: string): string {
     return `${this.prefix}{${hashId(loginId)}}:login:${hashId(state)}`;

@@ -12,6 +12,8 @@ export interface KvStore {
 
   get(key: string): Promise<string | null>;
   getBytes(key: string): Promise<Buffer | null>;
+  /** MGET: several keys in one command; they must share one Cluster hash slot (a `{…}` tag). */
+  getManyBytes(keys: readonly string[]): Promise<Array<Buffer | null>>;
   set(key: string, value: string | Buffer, ttlMs: number): Promise<void>;
   /** Writes only if the key still holds exactly `expected`; false when it changed or vanished. */
   compareAndSet(

@@ -21,6 +21,10 @@ export class MemoryKvStore implements KvStore {
     return value === undefined ? null : Buffer.from(value);
   }
 
+  async getManyBytes(keys: readonly string[]): Promise<Array<Buffer | null>> {
+    return Promise.all(keys.map((key) => this.getBytes(key)));
+  }
+
   async set(key: string, value: string | Buffer, ttlMs: number): Promise<void> {
     this.write(key, value, ttlMs);
   }

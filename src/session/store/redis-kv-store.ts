@@ -43,6 +43,10 @@ export class RedisKvStore implements KvStore {
     return guard(this.redis.getBuffer(key));
   }
 
+  getManyBytes(keys: readonly string[]): Promise<Array<Buffer | null>> {
+    return guard(this.redis.mgetBuffer(...keys));
+  }
+
   async set(key: string, value: string | Buffer, ttlMs: number): Promise<void> {
     await guard(this.redis.set(key, value, 'PX', ttlMs));
   }
