@@ -16,7 +16,7 @@ import { PendingLogins } from './session/pending-logins.js';
 import { createRedisClient, watchRedis, type RedisClient } from './session/store/redis-client.js';
 import { RefreshGrace } from './session/refresh/refresh-grace.js';
 import { StoreRefreshLocks } from './session/refresh/refresh-lock.js';
-import { RouteTokens } from './session/refresh/route-tokens.js';
+import { RouteTokens, routeTokenId } from './session/refresh/route-tokens.js';
 import { SessionRefresher } from './session/refresh/session-refresher.js';
 import { SessionIndex } from './session/backchannel-index.js';
 import { SessionRecords } from './session/records/session-records.js';
@@ -92,9 +92,13 @@ export function buildGatewayParts(config: GatewayConfig, options: PartsOptions =
   const idp = new IdentityProvider(config.oidc, logger, metrics);
   const sessionIndex = new SessionIndex(stores, keys, config.oidc.issuer, config.session.maxAgeMs);
   // Open WebSockets are told when their session ends, whoever ends it.
-  const terminator = new SessionTerminator({ records, index: sessionIndex, kv, keys, metrics, logger }, [
-    sockets,
-  ]);
+  const routeTokenIds = [
+    ...new Set(config.routes.map(routeTokenId).filter((id): id is string => id !== undefined)),
+  ];
+  const terminator = new SessionTerminator(
+    { records, index: sessionIndex, kv, keys, metrics, logger, routeTokenIds },
+    [sockets],
+  );
   const refresher = new SessionRefresher({
     records,
     locks: new StoreRefreshLocks(kv, keys, logger),

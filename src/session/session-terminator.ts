@@ -26,6 +26,8 @@ export interface SessionTerminatorDeps {
   keys: StoreKeys;
   metrics: Pick<Metrics, 'logouts'>;
   logger: Logger;
+  /** The ids of every route token a session may hold (audience and exchange routes): removed with it. */
+  routeTokenIds?: readonly string[];
 }
 
 /**
@@ -59,9 +61,10 @@ export class SessionTerminator {
    */
   async end(sid: string, kind: EndKind): Promise<SessionRecord | null> {
     const record = await this.deps.records.take(sid);
-    this.notify(this.deps.keys.sessionHash(sid));
+    const hash = this.deps.keys.sessionHash(sid);
+    this.notify(hash);
     if (record) {
-      await this.unindex(sid, record);
+      await Promise.all([this.unindex(sid, record), this.dropRouteTokens([hash])]);
       this.deps.metrics.logouts.inc({ kind });
     }
     return record;
@@ -75,6 +78,7 @@ export class SessionTerminator {
   async endAll(match: SessionMatch, kind: EndKind): Promise<number> {
     const hashes = await this.deps.index.endSessions(match);
     for (const hash of hashes) this.notify(hash);
+    await this.dropRouteTokens(hashes);
     this.deps.metrics.logouts.inc({ kind }, hashes.length);
     return hashes.length;
   }
@@ -96,6 +100,25 @@ export class SessionTerminator {
 
   private notify(sessionHash: string): void {
     for (const listener of this.listeners) listener.sessionEnded(sessionHash);
+  }
+
+  /**
+   * The ended sessions' route tokens (one DEL per session: its keys share one hash slot). They could not
+   * be used without the session anyway (sealed to its id, read only with it); this frees the memory.
+   * Never fails the end: they expire by themselves.
+   */
+  private async dropRouteTokens(sessionHashes: readonly string[]): Promise<void> {
+    const ids = this.deps.routeTokenIds ?? [];
+    if (ids.length === 0) return;
+    const { keys, kv } = this.deps;
+    await Promise.all(
+      sessionHashes.map((hash) => kv.del(...ids.map((id) => keys.routeTokenByHash(hash, id)))),
+    ).catch((err: unknown) =>
+      this.deps.logger.warn(
+        { err: describeError(err) },
+        'route token cleanup failed; they expire by themselves',
+      ),
+    );
   }
 
   /** Never fails the end: the session is already gone, and its entries expire by themselves anyway. */

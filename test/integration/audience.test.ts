@@ -150,4 +150,14 @@ describe('audience routes', () => {
     expect(seen.has(expired.accessToken)).toBe(false);
     expect(claims([...seen][0]).aud).toBe(BILLING);
   });
+
+  it("logout removes the session's route tokens with it", async () => {
+    const bob = await signIn(a, 'bob');
+    expect((await bob.api('/api/orders/bob')).status).toBe(200);
+    expect((await bob.api('/api/billing/bob')).status).toBe(200);
+    const keys = [ORDERS, BILLING].map((aud) => a.parts.keys.routeToken(bob.sid, `audience ${aud} `));
+    expect(await a.redis.client.exists(...keys)).toBe(2);
+    expect((await bob.api('/auth/logout', { method: 'POST' })).status).toBe(200);
+    expect(await a.redis.client.exists(a.parts.keys.session(bob.sid), ...keys)).toBe(0);
+  });
 });

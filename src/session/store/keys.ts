@@ -29,7 +29,10 @@ export class StoreKeys {
    * session, so both are read with one MGET. `tokenId` names the audience or exchange (route-tokens.ts).
    */
   routeToken(sessionId: string, tokenId: string): string {
-    return `${this.prefix}{${hashId(sessionId)}}:route-token:${hashId(tokenId)}`;
+    return this.routeTokenByHash(hashId(sessionId), tokenId);
+  }
+  routeTokenByHash(sessionIdHash: string, tokenId: string): string {
+    return `${this.prefix}{${sessionIdHash}}:route-token:${hashId(tokenId)}`;
   }
   /** The cross-instance lock of a token exchange for one session and audience (an audience grant takes refreshLock). */
   routeTokenLock(sessionId: string, tokenId: string): string {
