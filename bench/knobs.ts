@@ -15,10 +15,17 @@ export const VARIANT_IDS = [
 ] as const;
 export type VariantId = (typeof VARIANT_IDS)[number];
 /**
- * What runs without BENCH_VARIANTS. The audience-route and DPoP rows are asked for by name
- * (BENCH_VARIANTS=…,gateway-audience,gateway-dpop): each costs another round per variant.
+ * What runs without BENCH_VARIANTS: every variant, the audience-route and DPoP rows included (each
+ * costs another round per variant; BENCH_VARIANTS picks fewer).
  */
-export const DEFAULT_VARIANTS: readonly VariantId[] = ['upstream', 'bare', 'hand-built', 'gateway'];
+export const DEFAULT_VARIANTS: readonly VariantId[] = [
+  'upstream',
+  'bare',
+  'hand-built',
+  'gateway',
+  'gateway-audience',
+  'gateway-dpop',
+];
 
 export type LoadGenerator = 'wrk' | 'autocannon';
 

@@ -10,7 +10,8 @@ import { parseTarget } from './parsers-net.js';
 import type { Problems, Source } from './problems.js';
 import { InvalidAt, parseRoutePolicy, REQUIRE_EXPECT } from './route-require.js';
 import { AUDIENCE_EXPECT, EXCHANGE_EXPECT, parseAudience, parseExchange } from './route-tokens.js';
-import { BOOLEAN, Bool, DURATION, List, MAX_ROUTE_TIMEOUT_MS, Num, Str, URL_STRING } from './settings.js';
+import { MAX_ROUTE_TIMEOUT_MS } from './settings.js';
+import { BOOLEAN, Bool, DURATION, List, Num, Str, URL_STRING } from './shapes.js';
 import type { RouteConfig, TokenType } from './types.js';
 
 const TOKEN_TYPES: readonly TokenType[] = ['user', 'client', 'optional', 'none'];

@@ -4,19 +4,17 @@
  * access token expire, call again and get a new token with no reload or login, find no token anywhere
  * the page's scripts can reach, two users side by side, sign out, and a clean shutdown.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo, type DemoProcess } from '../helpers/demo.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-const CHROMIUM = existsSync('/usr/lib/chromium/chromium')
-  ? '/usr/lib/chromium/chromium'
-  : '/usr/bin/chromium';
 const ACCESS_TOKEN_TTL = 5;
 /** A compact JWT anywhere in a string (header and payload are base64url JSON objects: "eyJ"). */
 const JWT = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*/;
@@ -51,22 +49,7 @@ let bob: User;
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  [demo, browser] = await Promise.all([
-    startDemo({ accessTokenTtl: ACCESS_TOKEN_TTL }),
-    chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    }),
-  ]);
+  [demo, browser] = await Promise.all([startDemo({ accessTokenTtl: ACCESS_TOKEN_TTL }), launchChromium()]);
 }, 60_000);
 
 afterAll(async () => {

@@ -83,14 +83,21 @@ function expectPlausibleVariants(results: BenchResults, ids: string[]): void {
 }
 
 describe('npm run bench, tiny', () => {
-  it('measures all four variants and every section, and writes JSON and the chart', async () => {
+  it('measures all six variants and every section, and writes JSON and the chart', async () => {
     const committed = path.join(ROOT, 'bench/results/latest.json');
     const committedBefore = existsSync(committed) ? readFileSync(committed, 'utf8') : null;
     const { output, dir, results } = await runBench(TINY);
     // Everything went into BENCH_OUT_DIR, a temporary directory.
     expect(existsSync(committed) ? readFileSync(committed, 'utf8') : null).toBe(committedBefore);
 
-    expectPlausibleVariants(results, ['upstream', 'bare', 'hand-built', 'gateway']);
+    expectPlausibleVariants(results, [
+      'upstream',
+      'bare',
+      'hand-built',
+      'gateway',
+      'gateway-audience',
+      'gateway-dpop',
+    ]);
     for (const v of results.variants) {
       expect(v.ratioToBare, v.id).toBeGreaterThan(0);
       expect(v.ratioToHandBuilt, v.id).toBeGreaterThan(0);
