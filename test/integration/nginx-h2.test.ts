@@ -5,7 +5,7 @@
  * HTTP/2 has no `Connection` header and frames bodies itself, so the attack here is a body (DATA frames)
  * on GET/HEAD/DELETE/OPTIONS, which nginx passes on chunked (no content-length) or with its length.
  *
- * Same contract and same "no sleep" rule as smuggling.test.ts: after each attack bob sends an ordinary
+ * Same contract and same "no sleep" rule as smuggling-framing.test.ts: after each attack bob sends an ordinary
  * request through nginx and we await his answer; by then the upstream log holds everything the attack
  * caused. The clients are Node's own `http2.connect` (h2c, prior knowledge), one connection per browser.
  */
