@@ -24,8 +24,11 @@ export interface Upstream {
   requests: SeenRequest[];
   /** Handshake headers of every accepted WebSocket. */
   websockets: Array<{ url: string; headers: IncomingHttpHeaders }>;
-  /** The bearer token of every request seen, in order (`undefined` where there was none). */
-  bearerTokens(): Array<string | undefined>;
+  /**
+   * The bearer token of every request seen, in order (`undefined` where there was none); only requests
+   * whose path starts with `pathPrefix` when one is given.
+   */
+  bearerTokens(pathPrefix?: string): Array<string | undefined>;
   /** Lets a pending /sse stream send its last event and end. */
   releaseSse(): void;
   reset(): void;
@@ -132,8 +135,10 @@ export async function startUpstream(): Promise<Upstream> {
     port,
     requests,
     websockets,
-    bearerTokens() {
-      return requests.map((r) => r.headers.authorization?.replace(/^Bearer /, ''));
+    bearerTokens(pathPrefix = '') {
+      return requests
+        .filter((r) => r.url.startsWith(pathPrefix))
+        .map((r) => r.headers.authorization?.replace(/^Bearer /, ''));
     },
     releaseSse() {
       const waiters = sseWaiters;

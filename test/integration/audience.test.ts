@@ -4,6 +4,7 @@
  * and the session's own token is untouched. Real oidc-provider with two resources, real Redis, two
  * gateway instances for the storm.
  */
+import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signIn, startStack, type SignedIn, type Stack } from '../helpers/gateway.js';
 import { freePort } from '../helpers/ports.js';
@@ -19,19 +20,6 @@ let a: Stack;
 let b: GatewayProcess;
 let bUrl: string;
 let alice: SignedIn;
-
-function claims(token: string | undefined): Record<string, unknown> {
-  const payload = token?.split('.')[1];
-  if (payload === undefined) return {};
-  return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
-}
-
-/** The tokens the upstream got on `path` prefixes, in order. */
-function tokensOn(prefix: string): Array<string | undefined> {
-  return upstream.requests
-    .filter((r) => r.url.startsWith(prefix))
-    .map((r) => /^Bearer (.+)$/.exec(r.headers.authorization ?? '')?.[1]);
-}
 
 beforeAll(async () => {
   upstream = await startUpstream();
@@ -68,11 +56,11 @@ describe('audience routes', () => {
     expect((await alice.api('/api/orders/1')).status).toBe(200);
     expect((await alice.api('/api/billing/1')).status).toBe(200);
     expect((await alice.api('/api/own/1')).status).toBe(200);
-    const [orders] = tokensOn('/orders/1');
-    const [billing] = tokensOn('/billing/1');
-    const [own] = tokensOn('/own/1');
-    expect(claims(orders).aud).toBe(ORDERS);
-    expect(claims(billing).aud).toBe(BILLING);
+    const [orders] = upstream.bearerTokens('/orders/1');
+    const [billing] = upstream.bearerTokens('/billing/1');
+    const [own] = upstream.bearerTokens('/own/1');
+    expect(decodeJwt(orders!).aud).toBe(ORDERS);
+    expect(decodeJwt(billing!).aud).toBe(BILLING);
     expect(orders).not.toBe(billing);
     const after = await alice.record();
     expect(own).toBe(after.tokens.accessToken);
@@ -145,10 +133,10 @@ describe('audience routes', () => {
     expect(a.idp.grantCount('refresh_token', BILLING)).toBe(1);
     expect(a.idp.counts.grants.refresh_token).toBe(1);
     expect(a.idp.counts.grantErrors.refresh_token ?? 0).toBe(0);
-    const seen = new Set(tokensOn('/billing/storm/'));
+    const seen = new Set(upstream.bearerTokens('/billing/storm/'));
     expect(seen.size).toBe(1);
     expect(seen.has(expired.accessToken)).toBe(false);
-    expect(claims([...seen][0]).aud).toBe(BILLING);
+    expect(decodeJwt([...seen][0]!).aud).toBe(BILLING);
   });
 
   it("logout removes the session's route tokens with it", async () => {
